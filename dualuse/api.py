@@ -1,0 +1,177 @@
+"""The public screening calls: ``classify`` and ``classify_batch``.
+
+Both run the one :class:`~dualuse.engine.Engine`; ``classify(text)`` is the engine on a
+chunk of one, so a batch equals a loop of single calls by construction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+
+from .engine import ChunkResult, Engine
+from .errors import EmptyTextError, InputTypeError, InvalidHSCodeError, describe
+from .results import (
+    Classification,
+    ComponentScores,
+    ExclusionEvidence,
+    HSEvidence,
+    ModelFeatureEvidence,
+    NoteEvidence,
+    Provenance,
+    TermEvidence,
+)
+
+__all__ = ["classify", "classify_batch", "default_engine", "set_default_engine", "to_classifications"]
+
+_LOCK = threading.Lock()
+_DEFAULT_ENGINE: Engine | None = None
+
+
+def default_engine() -> Engine:
+    """The packaged taxonomy with the embedded default model, built once per process."""
+    global _DEFAULT_ENGINE
+    if _DEFAULT_ENGINE is None:
+        with _LOCK:  # threads racing on first use load the model once
+            if _DEFAULT_ENGINE is None:
+                from .model import load_default_model
+                from .taxonomy import default_taxonomy
+
+                _DEFAULT_ENGINE = Engine(default_taxonomy(), load_default_model())
+    return _DEFAULT_ENGINE
+
+
+def set_default_engine(engine: Engine | None) -> None:
+    """Replace the engine used when none is passed (``None`` restores the packaged default)."""
+    global _DEFAULT_ENGINE
+    if engine is not None and not isinstance(engine, Engine):
+        raise InputTypeError(f"engine: expected a dualuse.Engine or None, got {describe(engine)}")
+    with _LOCK:
+        _DEFAULT_ENGINE = engine
+
+
+def classify(text: str, *, hs_code: str | None = None, engine: Engine | None = None) -> Classification:
+    """Screen one product description (optionally with its HS code).
+
+    Returns a frozen :class:`~dualuse.results.Classification`. Raises ``TypeError`` for a
+    non-str text or code, ``ValueError`` for an empty/whitespace-only text or a malformed
+    HS code; every message names the parameter, what was expected and what was received.
+    """
+    if not isinstance(text, str):
+        raise InputTypeError(f"text: expected str, got {describe(text)}")
+    if hs_code is not None and not isinstance(hs_code, str):
+        raise InputTypeError(f"hs_code: expected str or None (e.g. '8458.11'), got {describe(hs_code)}")
+    return classify_batch([text], hs_codes=None if hs_code is None else [hs_code], engine=engine)[0]
+
+
+def classify_batch(
+    texts: Sequence[str] | Iterable[str],
+    *,
+    hs_codes: Sequence[str | None] | None = None,
+    engine: Engine | None = None,
+) -> list[Classification]:
+    """Screen many descriptions; item i equals ``classify(texts[i], hs_code=hs_codes[i])``.
+
+    Raises like :func:`classify`, naming the offending index; a bare ``str`` is refused
+    (it would otherwise be screened character by character).
+    """
+    if isinstance(texts, (str, bytes)):
+        raise InputTypeError(f"texts: expected a sequence of str, got a bare {type(texts).__name__}; wrap it in a list")
+    texts = list(texts)
+    if hs_codes is not None:
+        if isinstance(hs_codes, (str, bytes)):
+            raise InputTypeError(f"hs_codes: expected a sequence of str or None, got a bare {type(hs_codes).__name__}")
+        hs_codes = list(hs_codes)
+        if len(hs_codes) != len(texts):
+            raise InputTypeError(f"hs_codes: expected {len(texts)} codes (one per text), got {len(hs_codes)}")
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise InputTypeError(f"texts[{i}]: expected str, got {describe(t)}")
+        if hs_codes is not None and hs_codes[i] is not None and not isinstance(hs_codes[i], str):
+            raise InputTypeError(f"hs_codes[{i}]: expected str or None, got {describe(hs_codes[i])}")
+    eng = engine or default_engine()
+    result = eng.score(texts, hs_codes)
+    for i, st in enumerate(result.status):
+        where = "text" if len(texts) == 1 else f"texts[{i}]"
+        if st == "empty_text":
+            raise EmptyTextError(f"{where}: expected a non-empty description, got {describe(texts[i])}")
+        if st == "invalid_hs_code":
+            raise InvalidHSCodeError(result.error[i] if len(texts) == 1 else f"hs_codes[{i}]: {result.error[i]}")
+    return to_classifications(eng, result, texts, hs_codes)
+
+
+def to_classifications(
+    engine: Engine, result: ChunkResult, texts: Sequence[str], hs_codes: Sequence[str | None] | None
+) -> list[Classification]:
+    """Build pydantic results from a chunk's columnar results (rows must be ``ok``)."""
+    provenance = Provenance(**engine.provenance())
+    out = []
+    for i in range(len(result)):
+        f = result.facts[i]
+        cat = result.category[i]
+        evidence: list = []
+        if f.match is not None:
+            for m in f.match.matches:
+                evidence.append(
+                    TermEvidence(
+                        kind=m.kind, term=m.term, subcategory=m.subcategory, family=m.family, language=m.language,
+                        weight=m.weight, start=m.start, end=m.end, matched_text=m.matched_text,
+                    )
+                )
+            for x in f.match.exclusions:
+                evidence.append(
+                    ExclusionEvidence(
+                        exclusion_id=x.exclusion_id, phrase=x.phrase, families=x.families, scope=x.scope,
+                        start=x.start, end=x.end, matched_text=x.matched_text,
+                    )
+                )
+        if f.hs is not None:
+            evidence.append(
+                HSEvidence(
+                    raw=f.hs.raw, digits=f.hs.digits, hs6=f.hs.hs6, family=f.hs_family or "none",
+                    ambiguous=f.hs_ambiguous, bridged_from=f.hs.bridged_from, note=f.hs.bridge_note,
+                    chpl_tier=result.chpl_tier[i],
+                    agrees_with_text=None if f.hs_ambiguous else (f.hs_family == result.text_category[i]),
+                    text_category=result.text_category[i],
+                )
+            )
+        if engine.model is not None and cat is not None:
+            for feat, contrib in engine.model.explain(f.folded, cat, top_k=5):
+                evidence.append(ModelFeatureEvidence(feature=feat, contribution=round(float(contrib), 6)))
+        if f.truncated:
+            evidence.append(
+                NoteEvidence(
+                    code="input_truncated",
+                    message=f"only the first {engine.fusion.max_chars} of {len(texts[i])} characters were screened",
+                )
+            )
+        probs = {c: float(p) for c, p in zip(("machine_tools", "microelectronics", "optics", "none"), result.probabilities[i])}
+        model_p = None
+        if result.model_probabilities is not None:
+            model_p = {
+                c: float(p) for c, p in zip(("machine_tools", "microelectronics", "optics", "none"), result.model_probabilities[i])
+            }
+        out.append(
+            Classification(
+                text=texts[i],
+                hs_code=None if hs_codes is None else hs_codes[i],
+                category=cat,
+                subcategory=result.subcategory[i],
+                confidence=float(result.confidence[i]),
+                probabilities=probs,
+                risk_level=result.risk_level[i],
+                needs_review=bool(result.needs_review[i]),
+                review_reasons=result.review_reasons[i],
+                chpl_tier=result.chpl_tier[i],
+                references=result.references[i],
+                evidence=tuple(evidence),
+                scores=ComponentScores(
+                    keyword=dict(f.match.family_scores) if f.match is not None else {},
+                    model=model_p,
+                    hs_family=None if f.hs is None or f.hs_ambiguous else f.hs_family,
+                ),
+                input_truncated=f.truncated,
+                provenance=provenance,
+            )
+        )
+    return out

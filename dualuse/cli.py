@@ -1,0 +1,195 @@
+"""The ``dualuse`` command line: a thin layer over the library.
+
+Subcommands come from one table; logging is configured here only. Exit codes:
+
+* 0  success
+* 1  the command ran but some rows had problems (``score``: rows with a non-ok status)
+* 2  bad usage or bad input (unknown option, missing column, unreadable file, bad text)
+* 3  model or taxonomy integrity / compatibility error (file refused)
+* 4  output could not be written
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from ._version import __version__
+from .errors import DualuseError, ModelCompatibilityError, ModelIntegrityError, TaxonomyError
+
+__all__ = ["main", "EXIT_OK", "EXIT_ROW_PROBLEMS", "EXIT_USAGE", "EXIT_INTEGRITY", "EXIT_OUTPUT"]
+
+EXIT_OK, EXIT_ROW_PROBLEMS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_OUTPUT = 0, 1, 2, 3, 4
+
+log = logging.getLogger("dualuse.cli")
+
+
+def _engine_from_args(args: argparse.Namespace):
+    """The default engine, or one built from --model / --taxonomy when given."""
+    from .api import default_engine
+    from .engine import Engine
+    from .taxonomy import default_taxonomy, load_taxonomy
+
+    model_dir = getattr(args, "model", None)
+    tax_path = getattr(args, "taxonomy", None)
+    if model_dir is None and tax_path is None:
+        return default_engine()
+    from .model import load_default_model
+    from .persistence import load_model
+
+    taxonomy = load_taxonomy(tax_path) if tax_path else default_taxonomy()
+    model = load_model(model_dir) if model_dir else load_default_model()
+    return Engine(taxonomy, model)
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    from .api import classify
+
+    result = classify(args.text, hs_code=args.hs_code, engine=_engine_from_args(args))
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return EXIT_OK
+    print(f"category:     {result.category}" + (f" / {result.subcategory}" if result.subcategory else ""))
+    print(f"confidence:   {result.confidence:.3f}   risk: {result.risk_level}   needs review: {result.needs_review}")
+    if result.review_reasons:
+        print(f"reasons:      {', '.join(result.review_reasons)}")
+    if result.chpl_tier:
+        print(f"CHPL tier:    {result.chpl_tier}")
+    if result.references:
+        print(f"check lists:  {', '.join(result.references)} (references for a reviewer, not a verdict)")
+    print("probabilities: " + ", ".join(f"{k}={v:.3f}" for k, v in result.probabilities.items()))
+    print("evidence:")
+    for ev in result.evidence:
+        d = ev.model_dump()
+        kind = d.pop("kind")
+        if kind in ("term", "pattern"):
+            print(f"  - {kind} {d['matched_text']!r} [{d['start']}:{d['end']}] -> {d['family']} / {d['subcategory']} ({d['language']})")
+        elif kind == "exclusion":
+            print(f"  - exclusion {d['matched_text']!r} [{d['start']}:{d['end']}] cancels {', '.join(d['families'])}")
+        elif kind == "hs_code":
+            agree = {True: "agrees with the text", False: "DISAGREES with the text", None: "ambiguous"}[d["agrees_with_text"]]
+            print(f"  - HS {d['raw']} -> {d['family']} ({agree})" + (f"; {d['note']}" if d.get("note") else ""))
+        elif kind == "model_feature":
+            print(f"  - model feature {d['feature']!r} (+{d['contribution']:.3f})")
+        else:
+            print(f"  - note: {d['message']}")
+    p = result.provenance
+    print(f"provenance:   dualuse {p.dualuse_version}, taxonomy {p.taxonomy_version} ({p.taxonomy_sha256[:12]}), model {p.model_id}")
+    print("This is a screening flag for human review, not an export-control classification.")
+    return EXIT_OK
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from .batchfile import run_score_command
+
+    return run_score_command(args, _engine_from_args(args))
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import train
+
+    model = train(args.data, args.out, seed=args.seed)
+    print(f"trained {model.model_id}; sha256 {model.sha256}")
+    return EXIT_OK
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, format_report
+
+    report = evaluate(data_dir=args.data, engine=_engine_from_args(args), sets=args.set or None)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return EXIT_OK
+
+
+def _cmd_data_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .corpus import build_all
+
+    counts = build_all(Path(args.raw), Path(args.out))
+    for name, n in counts.items():
+        print(f"{name}: {n} rows")
+    return EXIT_OK
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dualuse",
+        description="Screen trade descriptions for dual-use machine tools, microelectronics and optics "
+        "(flags for human review; not a legal classification).",
+    )
+    parser.add_argument("--version", action="version", version=f"dualuse {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def engine_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", metavar="DIR", help="a model directory (model.pkl + manifest.json); default: embedded model")
+        p.add_argument("--taxonomy", metavar="FILE", help="a taxonomy TOML file; default: packaged taxonomy")
+
+    p = sub.add_parser("classify", help="classify one description")
+    p.add_argument("text")
+    p.add_argument("--hs-code", default=None, help="HS code, 4-10 digits, dots/spaces allowed")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    engine_options(p)
+    p.set_defaults(func=_cmd_classify)
+
+    p = sub.add_parser("score", help="score a file of trade records (CSV, TSV, Parquet, JSON Lines)")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--text-column", required=True)
+    p.add_argument("--hs-column", default=None)
+    p.add_argument("--chunk-size", type=int, default=20_000)
+    p.add_argument("--format", choices=["csv", "tsv", "parquet", "jsonl"], default=None, help="input format (default: by extension)")
+    p.add_argument("--output-format", choices=["csv", "tsv", "parquet", "jsonl"], default=None)
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
+    engine_options(p)
+    p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser("train", help="rebuild the model from data/ (corpus + synthetic lines + dev fusion fit)")
+    p.add_argument("--data", default="data")
+    p.add_argument("--out", default=None, help="model directory (default: the package's embedded model)")
+    p.add_argument("--seed", type=int, default=None)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="report metrics on every evaluation set in data/eval")
+    p.add_argument("--data", default="data")
+    p.add_argument("--set", action="append", help="only this set (repeatable)")
+    p.add_argument("--json", action="store_true")
+    engine_options(p)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("data", help="data commands")
+    dsub = p.add_subparsers(dest="data_command", required=True)
+    b = dsub.add_parser("build", help="derive data/corpus and data/eval from data/raw")
+    b.add_argument("--raw", default="data/raw")
+    b.add_argument("--out", default="data")
+    b.set_defaults(func=_cmd_data_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (see module docstring)."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if getattr(args, "seed", 0) is None:
+        from .train import SEED
+
+        args.seed = SEED
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except (ModelIntegrityError, ModelCompatibilityError, TaxonomyError) as exc:
+        print(f"dualuse: error: {exc}", file=sys.stderr)
+        return EXIT_INTEGRITY
+    except DualuseError as exc:
+        print(f"dualuse: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

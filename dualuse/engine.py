@@ -1,0 +1,326 @@
+"""The one scoring engine: a chunk of texts (and HS codes) in, columnar results out.
+
+``classify`` is this engine on a chunk of one, ``classify_batch``, ``score_frame``, the CLI
+and Dask feed it larger chunks, so every path gives identical answers by construction and
+the fast (vectorised) path is the only path: one ``predict_proba`` call per chunk, keyword
+matching by one compiled expression per text, fusion in numpy.
+
+Fusion is log-linear. For each category c::
+
+    logit[c] = log P_model(c | text) + keyword_weight * keyword_score[c]
+               + hs_weight * [hs family == c]        (hs_none_weight when the code says none)
+    P = softmax(logit / temperature)
+
+Without a model the text term is a fixed prior that favours ``none``. The HS code is strong
+evidence but never silent: when the text alone points elsewhere the row gets
+``needs_review`` and the HS evidence says ``agrees_with_text = False``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from . import hs as hs_module
+from ._version import __version__
+from .categories import CATEGORIES, CATEGORY_INDEX, FAMILIES, NONE_INDEX
+from .errors import InvalidHSCodeError, InputTypeError, describe
+from .matcher import KeywordMatcher, MatchResult
+from .normalize import normalize
+from .taxonomy import Taxonomy
+
+__all__ = ["FusionConfig", "TextModel", "Engine", "ChunkResult", "RowFacts", "STATUSES"]
+
+#: Per-row statuses of batch scoring. Only ``ok`` and ``invalid_hs_code`` rows carry a category
+#: (an invalid code is ignored and reported; the text is still screened).
+STATUSES = ("ok", "empty_text", "invalid_text_type", "invalid_hs_code")
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Parameters of the fusion rule; a trained model carries its own (fitted on dev lines)."""
+
+    keyword_weight: float = 3.0
+    hs_weight: float = 4.0
+    hs_none_weight: float = 1.0
+    #: Without a model: log-odds in favour of ``none`` when nothing matched.
+    no_model_none_prior: float = 1.5
+    temperature: float = 1.0
+    #: A ``none`` row whose largest family probability reaches this is still sent to review.
+    review_threshold: float = 0.25
+    high_risk_threshold: float = 0.8
+    medium_risk_threshold: float = 0.5
+    #: Longer inputs are screened on their first ``max_chars`` characters (and say so).
+    max_chars: int = 20_000
+
+    def describe(self) -> str:
+        return (
+            f"loglinear-v1(kw={self.keyword_weight:g},hs={self.hs_weight:g},hs_none={self.hs_none_weight:g},"
+            f"prior={self.no_model_none_prior:g},T={self.temperature:g})"
+        )
+
+
+class TextModel(Protocol):
+    """What the engine needs from a trained text model (see :mod:`dualuse.model`)."""
+
+    model_id: str
+    sha256: str
+    fusion: FusionConfig
+
+    def predict_proba(self, folded_texts: Sequence[str]) -> np.ndarray:  # (n, 4) in CATEGORIES order
+        ...
+
+    def explain(self, folded_text: str, category: str, top_k: int = 5) -> list[tuple[str, float]]:
+        ...
+
+
+@dataclass
+class RowFacts:
+    """Per-row facts the pydantic path needs beyond the columnar arrays."""
+
+    match: MatchResult | None = None
+    hs: hs_module.HSCode | None = None
+    hs_family: str | None = None
+    hs_ambiguous: bool = False
+    hs_error: str | None = None
+    truncated: bool = False
+    folded: str = ""
+
+
+@dataclass
+class ChunkResult:
+    """Columnar results for a chunk, one entry per input row, in input order."""
+
+    status: list[str]
+    error: list[str | None]
+    probabilities: np.ndarray  # (n, 4); NaN rows where there is no category
+    model_probabilities: np.ndarray | None
+    text_category: list[str | None]
+    category: list[str | None]
+    subcategory: list[str | None]
+    confidence: np.ndarray
+    risk_level: list[str | None]
+    needs_review: list[bool | None]
+    review_reasons: list[tuple[str, ...]]
+    chpl_tier: list[str | None]
+    references: list[tuple[str, ...]]
+    facts: list[RowFacts] = field(repr=False, default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:  # pandas NA / NaT without importing pandas here
+        return type(value).__name__ in ("NAType", "NaTType")
+    except Exception:  # pragma: no cover
+        return False
+
+
+class Engine:
+    """Scores chunks of texts with a taxonomy, an optional text model and HS codes."""
+
+    def __init__(self, taxonomy: Taxonomy, model: TextModel | None = None, fusion: FusionConfig | None = None) -> None:
+        self.taxonomy = taxonomy
+        self.model = model
+        self.fusion = fusion or (model.fusion if model is not None else FusionConfig())
+        self.matcher = KeywordMatcher(taxonomy)
+        self._hs_subcats = sorted(
+            ((p, s.id, s.family) for s in taxonomy.subcategories for p in s.hs_prefixes), key=lambda x: -len(x[0])
+        )
+
+    # ------------------------------------------------------------------ provenance
+
+    def provenance(self) -> dict:
+        return {
+            "dualuse_version": __version__,
+            "taxonomy_name": self.taxonomy.name,
+            "taxonomy_version": self.taxonomy.version,
+            "taxonomy_sha256": self.taxonomy.sha256,
+            "model_id": getattr(self.model, "model_id", None),
+            "model_sha256": getattr(self.model, "sha256", None),
+            "fusion": self.fusion.describe(),
+        }
+
+    # ------------------------------------------------------------------ scoring
+
+    def score(self, texts: Sequence[object], hs_codes: Sequence[object] | None = None) -> ChunkResult:
+        """Score one chunk. Never raises for a bad row: it gets a status and an error."""
+        n = len(texts)
+        if hs_codes is not None and len(hs_codes) != n:
+            raise InputTypeError(f"hs_codes: expected {n} codes (one per text), got {len(hs_codes)}")
+        status = ["ok"] * n
+        error: list[str | None] = [None] * n
+        facts = [RowFacts() for _ in range(n)]
+        max_chars = self.fusion.max_chars
+        ok_rows: list[int] = []
+        for i, raw in enumerate(texts):
+            f = facts[i]
+            if not isinstance(raw, str):
+                status[i] = "empty_text" if _is_missing(raw) else "invalid_text_type"
+                error[i] = (
+                    "text: expected a non-empty str, got a missing value"
+                    if status[i] == "empty_text"
+                    else f"text: expected str, got {describe(raw)}"
+                )
+                continue
+            if not raw.strip():
+                status[i] = "empty_text"
+                error[i] = f"text: expected a non-empty description, got {describe(raw)}"
+                continue
+            text = raw
+            if len(text) > max_chars:
+                text = text[:max_chars]
+                f.truncated = True
+            norm = normalize(text)
+            f.folded = norm.text
+            if not norm.text.strip():  # only invisible / control characters
+                status[i] = "empty_text"
+                error[i] = "text: expected a description with visible characters, got only invisible or control characters"
+                continue
+            f.match = self.matcher.match_normalized(norm, text)
+            ok_rows.append(i)
+            if hs_codes is not None:
+                self._attach_hs(hs_codes[i], f, i, status, error)
+
+        probs = np.full((n, len(CATEGORIES)), np.nan)
+        text_probs = np.full((n, len(CATEGORIES)), np.nan)
+        model_probs = None
+        if ok_rows:
+            idx = np.asarray(ok_rows)
+            kw = np.zeros((len(ok_rows), len(CATEGORIES)))
+            for j, i in enumerate(ok_rows):
+                scores = facts[i].match.family_scores  # type: ignore[union-attr]
+                for fam in FAMILIES:
+                    kw[j, CATEGORY_INDEX[fam]] = scores[fam]
+            if self.model is not None:
+                mp = np.asarray(self.model.predict_proba([facts[i].folded for i in ok_rows]), dtype=float)
+                model_probs = np.full((n, len(CATEGORIES)), np.nan)
+                model_probs[idx] = mp
+                base = np.log(np.clip(mp, 1e-9, 1.0))
+            else:
+                base = np.zeros((len(ok_rows), len(CATEGORIES)))
+                base[:, NONE_INDEX] = self.fusion.no_model_none_prior
+            text_logits = base + self.fusion.keyword_weight * kw
+            hs_logits = np.zeros_like(text_logits)
+            for j, i in enumerate(ok_rows):
+                fam = facts[i].hs_family
+                if fam is not None and not facts[i].hs_ambiguous:
+                    w = self.fusion.hs_none_weight if fam == "none" else self.fusion.hs_weight
+                    hs_logits[j, CATEGORY_INDEX[fam]] = w
+            text_probs[idx] = _softmax(text_logits / self.fusion.temperature)
+            probs[idx] = _softmax((text_logits + hs_logits) / self.fusion.temperature)
+
+        return self._decide(status, error, probs, text_probs, model_probs, facts)
+
+    def _attach_hs(self, code: object, f: RowFacts, i: int, status: list[str], error: list[str | None]) -> None:
+        if _is_missing(code) or (isinstance(code, str) and not code.strip()):
+            return
+        try:
+            parsed = hs_module.parse_hs_code(code, param="hs_code")
+        except (InvalidHSCodeError, InputTypeError) as exc:
+            status[i] = "invalid_hs_code"
+            error[i] = str(exc)
+            f.hs_error = str(exc)
+            return
+        f.hs = parsed
+        f.hs_ambiguous = hs_module.hs_family_ambiguous(parsed)
+        f.hs_family = hs_module.hs_family(parsed, f.folded)
+
+    def _decide(self, status, error, probs, text_probs, model_probs, facts) -> ChunkResult:
+        n = len(status)
+        cfg = self.fusion
+        category: list[str | None] = [None] * n
+        text_category: list[str | None] = [None] * n
+        subcategory: list[str | None] = [None] * n
+        risk: list[str | None] = [None] * n
+        review: list[bool | None] = [None] * n
+        reasons: list[tuple[str, ...]] = [()] * n
+        chpl: list[str | None] = [None] * n
+        refs: list[tuple[str, ...]] = [()] * n
+        confidence = np.full(n, np.nan)
+        for i in range(n):
+            f = facts[i]
+            if f.hs is not None:
+                chpl[i] = hs_module.chpl_tier(f.hs)
+            if status[i] not in ("ok", "invalid_hs_code"):
+                continue
+            p = probs[i]
+            c = int(np.argmax(p))
+            cat = CATEGORIES[c]
+            category[i] = cat
+            text_category[i] = CATEGORIES[int(np.argmax(text_probs[i]))]
+            confidence[i] = float(p[c])
+            why: list[str] = []
+            if cat != "none":
+                why.append("family_flagged")
+            fam_max = float(np.max(np.delete(p, NONE_INDEX)))
+            if cat == "none" and fam_max >= cfg.review_threshold:
+                why.append("uncertain")
+            if f.hs_family is not None and not f.hs_ambiguous and f.hs_family != text_category[i]:
+                why.append("hs_text_disagreement")
+            if f.hs_ambiguous:
+                why.append("hs_code_ambiguous")
+            if chpl[i] is not None:
+                why.append("chpl_listed")
+            if f.hs_error is not None:
+                why.append("invalid_hs_code")
+            if f.truncated:
+                why.append("input_truncated")
+            if cat != "none":
+                conf = confidence[i]
+                risk[i] = "high" if conf >= cfg.high_risk_threshold else "medium" if conf >= cfg.medium_risk_threshold else "low"
+            else:
+                risk[i] = "low" if why else "none"
+            review[i] = bool(why)
+            reasons[i] = tuple(why)
+            sub = self._subcategory(cat, f)
+            subcategory[i] = sub
+            if sub is not None:
+                refs[i] = tuple(self.taxonomy.subcategory(sub).control_refs)
+        return ChunkResult(
+            status=status,
+            error=error,
+            probabilities=probs,
+            model_probabilities=model_probs,
+            text_category=text_category,
+            category=category,
+            subcategory=subcategory,
+            confidence=confidence,
+            risk_level=risk,
+            needs_review=review,
+            review_reasons=reasons,
+            chpl_tier=chpl,
+            references=refs,
+            facts=facts,
+        )
+
+    def _subcategory(self, category: str, f: RowFacts) -> str | None:
+        """The strongest matched subcategory of the decided family; else the HS code's."""
+        if category == "none":
+            return None
+        best: tuple[float, int] | None = None
+        best_sub = None
+        if f.match is not None:
+            for m in f.match.matches:
+                if m.family == category and (best is None or (m.weight, -m.start) > best):
+                    best, best_sub = (m.weight, -m.start), m.subcategory
+        if best_sub is None and f.hs is not None and f.hs_family == category:
+            for prefix, sub_id, fam in self._hs_subcats:
+                if fam == category and f.hs.digits.startswith(prefix):
+                    return sub_id
+        return best_sub
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)

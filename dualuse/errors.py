@@ -1,0 +1,67 @@
+"""Every exception dualuse raises on purpose.
+
+Each one subclasses the built-in it refines, so callers that already catch ``ValueError``
+or ``TypeError`` keep working, and each message names the parameter (or file and entry),
+what was expected and what was received.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DualuseError",
+    "InputTypeError",
+    "EmptyTextError",
+    "InvalidHSCodeError",
+    "TaxonomyError",
+    "ModelIntegrityError",
+    "ModelCompatibilityError",
+    "ColumnNotFoundError",
+    "OptionError",
+]
+
+
+class DualuseError(Exception):
+    """Base class of all dualuse errors."""
+
+
+def describe(value: object, limit: int = 60) -> str:
+    """A short, safe description of a received value for error messages."""
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f"{text} (type {type(value).__name__})"
+
+
+class InputTypeError(DualuseError, TypeError):
+    """An argument has the wrong type (e.g. a non-str text, a bare str where a batch is expected)."""
+
+
+class EmptyTextError(DualuseError, ValueError):
+    """A text is empty or whitespace-only: there is nothing to classify."""
+
+
+class InvalidHSCodeError(DualuseError, ValueError):
+    """An HS code is not 4-10 digits (dots and spaces allowed)."""
+
+
+class TaxonomyError(DualuseError, ValueError):
+    """A taxonomy file is unreadable or invalid; the message names the file and entry."""
+
+
+class ModelIntegrityError(DualuseError, ValueError):
+    """A model file does not match its manifest (hash, size or format): it is not unpickled."""
+
+
+class ModelCompatibilityError(DualuseError, RuntimeError):
+    """A verified model was built with library versions this environment cannot honour."""
+
+
+class ColumnNotFoundError(DualuseError, KeyError):
+    """A DataFrame or file lacks a requested column; the message lists the available ones."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class OptionError(DualuseError, ValueError):
+    """An option has an invalid value (e.g. chunk_size=0)."""

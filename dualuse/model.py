@@ -1,0 +1,183 @@
+"""The trained text classifier: TF-IDF word and character n-grams + logistic regression.
+
+:class:`TextClassifier` follows the scikit-learn estimator contract (``__init__`` only
+stores parameters, learned attributes end in ``_``, ``fit`` / ``predict_proba`` /
+``predict``; ``check_is_fitted`` guards prediction). It reads *folded* text (see
+:mod:`dualuse.normalize`), so full-width, homoglyph and case variants share features.
+Character n-grams carry what tariff words cannot: part-number shapes, brands, inflections.
+
+:class:`FittedModel` is what the engine uses: the classifier plus the fusion parameters
+fitted with it, the model id and the sha256 of the file it was loaded from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from .categories import CATEGORIES
+from .engine import FusionConfig
+from .errors import InputTypeError, describe
+
+__all__ = ["TextClassifier", "FittedModel", "load_default_model"]
+
+
+def _check_texts(X: object, name: str = "X") -> list[str]:
+    if isinstance(X, (str, bytes)):
+        raise InputTypeError(f"{name}: iterable over raw text documents expected, string object received")
+    texts = list(X)  # type: ignore[call-overload]
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise InputTypeError(f"{name}[{i}]: expected str, got {describe(t)}")
+    return texts
+
+
+class TextClassifier(ClassifierMixin, BaseEstimator):
+    """Word (1-2) + character (2-5, within word boundaries) TF-IDF with logistic regression.
+
+    Parameters
+    ----------
+    C : float
+        Inverse regularisation strength of the logistic regression.
+    word_ngram_range, char_ngram_range : tuple
+        N-gram ranges of the two vectorisers.
+    min_df : int
+        Minimum document frequency of a feature.
+    max_features : int or None
+        Cap on the character vocabulary (keeps the model file and memory small).
+    class_weight : "balanced" or None
+    random_state : int
+    """
+
+    def __init__(
+        self,
+        C: float = 8.0,
+        word_ngram_range: tuple[int, int] = (1, 2),
+        char_ngram_range: tuple[int, int] = (2, 5),
+        min_df: int = 2,
+        max_features: int | None = 300_000,
+        class_weight: str | None = "balanced",
+        max_iter: int = 2000,
+        random_state: int = 0,
+    ) -> None:
+        self.C = C
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+        word = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=self.word_ngram_range,
+            min_df=self.min_df,
+            token_pattern=r"(?u)\b\w[\w\-]*\b",
+            sublinear_tf=True,
+            lowercase=False,  # the text is folded already
+            dtype=np.float32,
+        )
+        char = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=self.char_ngram_range,
+            min_df=self.min_df,
+            max_features=self.max_features,
+            sublinear_tf=True,
+            lowercase=False,
+            dtype=np.float32,
+        )
+        return word, char
+
+    def fit(self, X: Sequence[str], y: Sequence[str], sample_weight: np.ndarray | None = None) -> TextClassifier:
+        """Fit on folded texts ``X`` with labels ``y`` drawn from the four categories."""
+        texts = _check_texts(X)
+        labels = np.asarray(list(y))
+        if len(labels) != len(texts):
+            raise InputTypeError(f"y: expected {len(texts)} labels, got {len(labels)}")
+        unknown = sorted(set(labels) - set(CATEGORIES))
+        if unknown:
+            raise InputTypeError(f"y: expected labels among {CATEGORIES}, got {unknown[:5]}")
+        word, char = self._vectorizers()
+        features = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr()
+        clf = LogisticRegression(
+            C=self.C,
+            class_weight=self.class_weight,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+        )
+        clf.fit(features, labels, sample_weight=sample_weight)
+        self.word_vectorizer_ = word
+        self.char_vectorizer_ = char
+        self.classifier_ = clf
+        self.classes_ = clf.classes_
+        # column order of predict_proba -> CATEGORIES order, computed once
+        self._order_ = np.array([list(clf.classes_).index(c) for c in CATEGORIES])
+        names = np.concatenate(
+            [
+                np.array(["w:" + f for f in word.get_feature_names_out()], dtype=object),
+                np.array(["c:" + f for f in char.get_feature_names_out()], dtype=object),
+            ]
+        )
+        self.feature_names_ = names
+        return self
+
+    def _features(self, texts: list[str]) -> sparse.csr_matrix:
+        return sparse.hstack(
+            [self.word_vectorizer_.transform(texts), self.char_vectorizer_.transform(texts)]
+        ).tocsr()
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """Probabilities, columns in :data:`dualuse.CATEGORIES` order."""
+        check_is_fitted(self, "classifier_")
+        texts = _check_texts(X)
+        if not texts:
+            return np.zeros((0, len(CATEGORIES)))
+        return self.classifier_.predict_proba(self._features(texts))[:, self._order_]
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        """The most probable category per text."""
+        return np.asarray(CATEGORIES, dtype=object)[np.argmax(self.predict_proba(X), axis=1)]
+
+    def explain(self, text: str, category: str, top_k: int = 5) -> list[tuple[str, float]]:
+        """The features of ``text`` that raise ``category``'s log-odds most (coef x value)."""
+        check_is_fitted(self, "classifier_")
+        row = self._features([text])
+        k = list(self.classifier_.classes_).index(category)
+        coef = self.classifier_.coef_
+        # multinomial: contribution of a feature to class k relative to the mean class
+        rel = coef[k] - coef.mean(axis=0)
+        contrib = row.data * rel[row.indices]
+        order = np.argsort(-contrib)[:top_k]
+        return [(str(self.feature_names_[row.indices[j]]), float(contrib[j])) for j in order if contrib[j] > 0]
+
+
+@dataclass
+class FittedModel:
+    """A fitted classifier with the fusion parameters, id and file hash the engine reports."""
+
+    classifier: TextClassifier
+    fusion: FusionConfig
+    model_id: str
+    sha256: str
+
+    def predict_proba(self, folded_texts: Sequence[str]) -> np.ndarray:
+        return self.classifier.predict_proba(folded_texts)
+
+    def explain(self, folded_text: str, category: str, top_k: int = 5) -> list[tuple[str, float]]:
+        return self.classifier.explain(folded_text, category, top_k)
+
+
+def load_default_model() -> FittedModel:
+    """The embedded default model, verified against its manifest before it is unpickled."""
+    from .persistence import load_model, packaged_model_dir
+
+    return load_model(packaged_model_dir())

@@ -1,0 +1,236 @@
+"""Saving and loading models safely: a manifest is verified before anything is unpickled.
+
+A model directory holds ``model.pkl`` and ``manifest.json``. Loading:
+
+1. reads the manifest (size-limited JSON, validated by pydantic) and checks its format version;
+2. checks the model file's size and sha256 against the manifest;
+3. checks that the installed scikit-learn has the manifest's major.minor version (a pickle
+   from another version may load and still predict differently, so it is refused with the
+   rebuild command rather than trusted);
+4. only then unpickles, with an unpickler that resolves nothing outside an allow-list of
+   scikit-learn, NumPy, SciPy and dualuse classes, so even a file whose manifest was forged
+   to match cannot import ``os`` or call ``eval``.
+
+There is no switch to skip any of these steps. Models load only from a path the caller
+gives, or from the package's own ``dualuse/data/model`` directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import pickle
+import platform
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._version import __version__
+from .categories import CATEGORIES
+from .engine import FusionConfig
+from .errors import ModelCompatibilityError, ModelIntegrityError
+
+__all__ = ["FORMAT_VERSION", "ModelManifest", "save_model", "load_model", "read_manifest", "packaged_model_dir", "sha256_file"]
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.pkl"
+MANIFEST_FILE = "manifest.json"
+MAX_MANIFEST_BYTES = 1_000_000
+REBUILD_HINT = "rebuild it with `dualuse train` (see README, 'Rebuilding the model')"
+
+
+class ModelManifest(BaseModel):
+    """What a model file must be, written beside it at training time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format_version: int
+    model_id: str
+    created_by: str = Field(description="dualuse version that trained the model")
+    sklearn_version: str
+    python_version: str
+    numpy_version: str
+    classes: list[str]
+    model_file: str
+    model_size: int
+    model_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    corpus_sha256: str
+    taxonomy_sha256: str
+    taxonomy_version: str
+    fusion: dict[str, float]
+    training: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+
+
+def sha256_file(path: Path) -> str:
+    """Streamed sha256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def packaged_model_dir() -> Path:
+    """The directory of the embedded default model inside the installed package."""
+    return Path(str(resources.files("dualuse").joinpath("data/model")))
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def save_model(model: Any, directory: str | Path, *, model_id: str, fusion: FusionConfig, corpus_sha256: str,
+               taxonomy_sha256: str, taxonomy_version: str, training: dict | None = None,
+               metrics: dict | None = None) -> ModelManifest:
+    """Pickle ``model`` (a fitted TextClassifier) into ``directory`` and write its manifest."""
+    import numpy
+    import sklearn
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = pickle.dumps(model, protocol=5)
+    (out / MODEL_FILE).write_bytes(payload)
+    manifest = ModelManifest(
+        format_version=FORMAT_VERSION,
+        model_id=model_id,
+        created_by=__version__,
+        sklearn_version=sklearn.__version__,
+        python_version=platform.python_version(),
+        numpy_version=numpy.__version__,
+        classes=list(CATEGORIES),
+        model_file=MODEL_FILE,
+        model_size=len(payload),
+        model_sha256=hashlib.sha256(payload).hexdigest(),
+        corpus_sha256=corpus_sha256,
+        taxonomy_sha256=taxonomy_sha256,
+        taxonomy_version=taxonomy_version,
+        fusion={k: float(v) for k, v in fusion.__dict__.items()},
+        training=training or {},
+        metrics=metrics or {},
+    )
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest.model_dump(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return manifest
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def read_manifest(directory: str | Path) -> ModelManifest:
+    """Read and validate a model directory's manifest (nothing is unpickled)."""
+    path = Path(directory) / MANIFEST_FILE
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ModelIntegrityError(f"model manifest {path}: cannot read it ({exc.strerror}); {REBUILD_HINT}") from None
+    if size > MAX_MANIFEST_BYTES:
+        raise ModelIntegrityError(f"model manifest {path}: {size} bytes exceeds the {MAX_MANIFEST_BYTES}-byte limit")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelIntegrityError(f"model manifest {path}: not valid UTF-8 JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ModelIntegrityError(f"model manifest {path}: expected a JSON object, got {type(raw).__name__}")
+    if raw.get("format_version") != FORMAT_VERSION:
+        raise ModelIntegrityError(
+            f"model manifest {path}: format_version {raw.get('format_version')!r} is not the supported {FORMAT_VERSION}; {REBUILD_HINT}"
+        )
+    try:
+        return ModelManifest.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ModelIntegrityError(
+            f"model manifest {path}: field {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        ) from None
+
+
+def _verify_file(directory: Path, manifest: ModelManifest) -> bytes:
+    if Path(manifest.model_file).name != manifest.model_file:
+        raise ModelIntegrityError(f"model manifest: model_file {manifest.model_file!r} must be a plain file name")
+    path = directory / manifest.model_file
+    try:
+        payload = path.read_bytes()
+    except OSError as exc:
+        raise ModelIntegrityError(f"model file {path}: cannot read it ({exc.strerror}); {REBUILD_HINT}") from None
+    if len(payload) != manifest.model_size:
+        raise ModelIntegrityError(
+            f"model file {path}: size {len(payload)} bytes does not match the manifest's {manifest.model_size}; "
+            "the file is truncated or replaced and was not loaded"
+        )
+    digest = hashlib.sha256(payload).hexdigest()
+    if digest != manifest.model_sha256:
+        raise ModelIntegrityError(
+            f"model file {path}: sha256 {digest} does not match the manifest's {manifest.model_sha256}; "
+            "the file was modified and was not loaded"
+        )
+    return payload
+
+
+def _check_versions(manifest: ModelManifest) -> None:
+    import sklearn
+
+    built = manifest.sklearn_version.split(".")[:2]
+    have = sklearn.__version__.split(".")[:2]
+    if built != have:
+        raise ModelCompatibilityError(
+            f"model {manifest.model_id}: built with scikit-learn {manifest.sklearn_version}, but "
+            f"{sklearn.__version__} is installed; a pickled model may predict differently across versions, "
+            f"so it is not loaded: install scikit-learn=={manifest.sklearn_version} or {REBUILD_HINT}"
+        )
+    if manifest.classes != list(CATEGORIES):
+        raise ModelIntegrityError(f"model {manifest.model_id}: classes {manifest.classes} are not {list(CATEGORIES)}")
+
+
+# Modules whose classes a model pickle may reference. Everything else (os, subprocess,
+# builtins.eval, ...) is refused by name before it can be imported or called.
+_ALLOWED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "dualuse.model")
+_ALLOWED_EXACT = {
+    ("numpy", "dtype"),
+    ("numpy", "ndarray"),
+    ("copyreg", "_reconstructor"),
+    ("builtins", "object"),
+    ("builtins", "slice"),
+    ("builtins", "frozenset"),
+    ("builtins", "set"),
+    ("builtins", "complex"),
+    ("collections", "OrderedDict"),
+    ("collections", "defaultdict"),
+    ("re", "_compile"),
+}
+_FORBIDDEN_MODULE_PARTS = ("testing", "f2py", "distutils", "ctypes", "_pytest")
+_FORBIDDEN_NAMES = {"eval", "exec", "system", "popen", "open", "__import__", "compile", "load", "loads", "apply"}
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = (module, name) in _ALLOWED_EXACT or (
+            module.startswith(_ALLOWED_PREFIXES)
+            and name not in _FORBIDDEN_NAMES
+            and not any(part in module for part in _FORBIDDEN_MODULE_PARTS)
+        )
+        if not allowed:
+            raise ModelIntegrityError(f"model pickle references {module}.{name}, which is not on the allow-list; refused")
+        return super().find_class(module, name)
+
+
+def _unpickle(payload: bytes) -> Any:
+    return _RestrictedUnpickler(io.BytesIO(payload)).load()
+
+
+def load_model(directory: str | Path):  # -> FittedModel (import cycle avoided)
+    """Load a model directory after verifying manifest, file hash and versions, in that order."""
+    from .model import FittedModel, TextClassifier
+
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    payload = _verify_file(directory, manifest)
+    _check_versions(manifest)
+    classifier = _unpickle(payload)
+    if not isinstance(classifier, TextClassifier):
+        raise ModelIntegrityError(f"model file in {directory}: expected a dualuse TextClassifier, got {type(classifier).__name__}")
+    fusion_fields = {k: v for k, v in manifest.fusion.items() if k in FusionConfig.__dataclass_fields__}
+    if "max_chars" in fusion_fields:
+        fusion_fields["max_chars"] = int(fusion_fields["max_chars"])
+    return FittedModel(classifier, FusionConfig(**fusion_fields), manifest.model_id, manifest.model_sha256)

@@ -1,0 +1,443 @@
+"""The keyword taxonomy: data (TOML), validated by pydantic at load, versioned and hashed.
+
+A taxonomy file holds the three families of LABELS.md split into subcategories. Each
+subcategory lists terms per language, part-number / model-series patterns, HS-2022 prefixes,
+CHPL tiers and control-list references for a reviewer to check (references, never a
+verdict). Exclusions are phrases that cancel matches (``potato chips`` cancels the
+microelectronics term ``chips``).
+
+The default taxonomy ships inside the package (``dualuse/data/taxonomy.toml``). Users load
+their own file with :func:`load_taxonomy` or extend the default with
+:meth:`Taxonomy.extended_with`. Every problem is reported as a :class:`TaxonomyError` naming
+the file, the entry and the problem. Files are parsed as TOML (data only, no code runs) and
+are size-limited; regular-expression patterns are restricted so that none can backtrack
+catastrophically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .categories import FAMILIES, Family
+from .errors import TaxonomyError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "Language",
+    "LANGUAGES",
+    "Pattern",
+    "Subcategory",
+    "Exclusion",
+    "Taxonomy",
+    "TermEntry",
+    "load_taxonomy",
+    "default_taxonomy",
+    "MAX_TAXONOMY_BYTES",
+]
+
+Language = Literal["en", "ru", "zh", "de", "fr", "es", "other"]
+LANGUAGES: tuple[str, ...] = ("en", "ru", "zh", "de", "fr", "es", "other")
+
+#: A taxonomy file larger than this is refused before parsing (untrusted input).
+MAX_TAXONOMY_BYTES = 2_000_000
+MAX_TERM_CHARS = 80
+MAX_PATTERN_CHARS = 120
+
+_ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+_HS_PREFIX = r"^\d{4,10}$"
+_CHPL_TIER = r"^(1|2|3\.A|3\.B|4\.A|4\.B)$"
+_CONTROL_REF = r"^\d[A-E]\d{3}[a-z0-9.]*$"
+
+TermList = Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TERM_CHARS)]], Field(max_length=2000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Terms(_Strict):
+    """Terms per language code. Matching is case-, width- and homoglyph-insensitive."""
+
+    en: TermList = []
+    ru: TermList = []
+    zh: TermList = []
+    de: TermList = []
+    fr: TermList = []
+    es: TermList = []
+    other: TermList = []
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(language, term)`` pairs in file order."""
+        for lang in LANGUAGES:
+            for term in getattr(self, lang):
+                yield lang, term
+
+
+class Pattern(_Strict):
+    """A part-number or model-series pattern (a restricted regular expression).
+
+    The pattern is matched case-insensitively at the start of a token (not preceded by a
+    letter or digit); the reported span extends to the end of the token, so ``stm32[fghl]\\d``
+    reports the whole ``STM32F407VGT6``.
+    """
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    regex: Annotated[str, Field(min_length=2, max_length=MAX_PATTERN_CHARS)]
+    note: str = ""
+    weight: Annotated[float, Field(gt=0, le=3)] = 1.0
+
+    @field_validator("regex")
+    @classmethod
+    def _safe_regex(cls, value: str) -> str:
+        check_pattern_is_safe(value)
+        return value
+
+
+class Subcategory(_Strict):
+    """One subcategory of a family, with everything that identifies it."""
+
+    id: Annotated[str, Field(pattern=_ID)]
+    family: Family
+    label: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    terms: Terms
+    #: Terms that point at the family but are ambiguous alone; they weigh less.
+    weak_terms: Terms = Terms()
+    patterns: list[Pattern] = []
+    #: Makers whose names appear on invoices (used to generate training lines, not as terms).
+    brands: list[str] = []
+    hs_prefixes: list[Annotated[str, Field(pattern=_HS_PREFIX)]] = []
+    chpl_tiers: list[Annotated[str, Field(pattern=_CHPL_TIER)]] = []
+    control_refs: list[Annotated[str, Field(pattern=_CONTROL_REF)]] = []
+
+    @model_validator(mode="after")
+    def _has_terms(self) -> Subcategory:
+        if not any(True for _ in self.terms.items()) and not self.patterns:
+            raise ValueError("a subcategory needs at least one term or pattern")
+        return self
+
+
+class Exclusion(_Strict):
+    """Phrases that cancel matches of the listed families.
+
+    ``scope = "overlap"`` cancels a family term only where the phrase covers it (``potato
+    chips`` cancels ``chips`` but not ``IC chips`` elsewhere in the line); ``scope = "text"``
+    cancels every match of the listed families in the whole description (``coffee`` cancels
+    ``grinder``). Phrases are matched like terms.
+    """
+
+    id: Annotated[str, Field(pattern=_ID)]
+    phrases: Terms
+    families: Annotated[list[Family], Field(min_length=1)]
+    scope: Literal["overlap", "text"] = "overlap"
+    note: str = ""
+
+
+class FamilyInfo(_Strict):
+    """Human-readable description of a family."""
+
+    label: str
+    description: str = ""
+
+
+class TaxonomyFile(_Strict):
+    """The schema of a taxonomy TOML file."""
+
+    schema_version: Literal[1]
+    name: Annotated[str, Field(min_length=1)]
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+([.-][0-9A-Za-z.]+)?$")]
+    description: str = ""
+    families: dict[Family, FamilyInfo] = {}
+    subcategories: Annotated[list[Subcategory], Field(alias="subcategory")] = []
+    exclusions: Annotated[list[Exclusion], Field(alias="exclusion")] = []
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+@dataclass(frozen=True)
+class TermEntry:
+    """One term of a taxonomy, flattened for the matcher."""
+
+    text: str
+    language: str
+    subcategory: str
+    family: str
+    weight: float
+
+
+class Taxonomy:
+    """A validated taxonomy, its version and the sha256 of its canonical content."""
+
+    def __init__(self, data: TaxonomyFile, *, source: str, sha256: str) -> None:
+        self.data = data
+        self.source = source
+        self.sha256 = sha256
+        self._by_id = {s.id: s for s in data.subcategories}
+        _check_consistency(data, source)
+
+    @property
+    def name(self) -> str:
+        return self.data.name
+
+    @property
+    def version(self) -> str:
+        return self.data.version
+
+    @property
+    def subcategories(self) -> list[Subcategory]:
+        return list(self.data.subcategories)
+
+    @property
+    def exclusions(self) -> list[Exclusion]:
+        return list(self.data.exclusions)
+
+    def subcategory(self, subcategory_id: str) -> Subcategory:
+        """The subcategory with this id (KeyError if absent)."""
+        return self._by_id[subcategory_id]
+
+    def term_entries(self, *, weak_weight: float = 0.5) -> list[TermEntry]:
+        """All terms, strong (weight 1) and weak (``weak_weight``), in file order."""
+        out: list[TermEntry] = []
+        for sub in self.data.subcategories:
+            for lang, term in sub.terms.items():
+                out.append(TermEntry(term, lang, sub.id, sub.family, 1.0))
+            for lang, term in sub.weak_terms.items():
+                out.append(TermEntry(term, lang, sub.id, sub.family, weak_weight))
+        return out
+
+    def extended_with(self, other: Taxonomy | TaxonomyFile | dict) -> Taxonomy:
+        """A new taxonomy: this one plus the subcategories and exclusions of ``other``.
+
+        A subcategory of ``other`` whose id exists here adds its terms, patterns and
+        references to the existing one; a new id is appended. The result's version is
+        ``other``'s and its hash covers the merged content.
+        """
+        if isinstance(other, dict):
+            other_data = _validate(other, "<dict>")
+        elif isinstance(other, Taxonomy):
+            other_data = other.data
+        else:
+            other_data = other
+        merged_subs: list[Subcategory] = []
+        extra = {s.id: s for s in other_data.subcategories}
+        for sub in self.data.subcategories:
+            add = extra.pop(sub.id, None)
+            merged_subs.append(sub if add is None else _merge_subcategory(sub, add, other_data.name))
+        merged_subs.extend(extra.values())
+        merged = TaxonomyFile(
+            schema_version=1,
+            name=f"{self.data.name}+{other_data.name}",
+            version=other_data.version,
+            description=self.data.description,
+            families={**self.data.families, **other_data.families},
+            subcategories=merged_subs,
+            exclusions=[*self.data.exclusions, *other_data.exclusions],
+        )
+        return Taxonomy(merged, source=f"{self.source}+{other_data.name}", sha256=_content_hash(merged))
+
+    def __repr__(self) -> str:
+        return f"Taxonomy(name={self.name!r}, version={self.version!r}, subcategories={len(self.data.subcategories)}, sha256={self.sha256[:12]}...)"
+
+
+def _merge_subcategory(base: Subcategory, add: Subcategory, where: str) -> Subcategory:
+    if add.family != base.family:
+        raise TaxonomyError(
+            f"{where}: subcategory {add.id!r}: family {add.family!r} conflicts with the existing family {base.family!r}"
+        )
+
+    def merge_terms(a: Terms, b: Terms) -> Terms:
+        return Terms(**{lang: list(dict.fromkeys([*getattr(a, lang), *getattr(b, lang)])) for lang in LANGUAGES})
+
+    return base.model_copy(
+        update={
+            "terms": merge_terms(base.terms, add.terms),
+            "weak_terms": merge_terms(base.weak_terms, add.weak_terms),
+            "patterns": [*base.patterns, *[p for p in add.patterns if p.id not in {q.id for q in base.patterns}]],
+            "brands": list(dict.fromkeys([*base.brands, *add.brands])),
+            "hs_prefixes": list(dict.fromkeys([*base.hs_prefixes, *add.hs_prefixes])),
+            "chpl_tiers": list(dict.fromkeys([*base.chpl_tiers, *add.chpl_tiers])),
+            "control_refs": list(dict.fromkeys([*base.control_refs, *add.control_refs])),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- regex safety
+
+
+def check_pattern_is_safe(regex: str) -> None:
+    """Refuse patterns that could backtrack catastrophically or that do more than match.
+
+    Allowed: literals, character classes, groups, alternation, bounded or simple repeats.
+    Refused: a repeat inside a repeat (``(a+)+``), back-references, look-arounds,
+    conditionals, inline flags and unbounded repeats of more than 20.
+    """
+    try:
+        compiled = re.compile(regex)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    if compiled.groups > 10:
+        raise ValueError("too many groups (at most 10)")
+    try:  # the parser is private API; its name changed in 3.11
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+    parsed = sre_parse.parse(regex)
+    _walk_regex(parsed, sre_parse, inside_repeat=False)
+
+
+def _walk_regex(items, sre_parse, *, inside_repeat: bool) -> None:  # noqa: ANN001 - private parser types
+    names = sre_parse
+    for op, arg in items:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, hi, sub = arg
+            if inside_repeat:
+                raise ValueError("nested repeats (a repeat inside a repeat) can backtrack catastrophically")
+            if hi is names.MAXREPEAT and lo > 20:
+                raise ValueError("unbounded repeat with a large minimum")
+            _walk_regex(sub, sre_parse, inside_repeat=True)
+        elif name == "SUBPATTERN":
+            _walk_regex(arg[-1], sre_parse, inside_repeat=inside_repeat)
+        elif name == "BRANCH":
+            for branch in arg[1]:
+                _walk_regex(branch, sre_parse, inside_repeat=inside_repeat)
+        elif name in ("GROUPREF", "GROUPREF_EXISTS", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP"):
+            raise ValueError(f"{name.lower()} is not allowed in taxonomy patterns")
+        elif name in ("LITERAL", "NOT_LITERAL", "IN", "ANY", "AT", "RANGE", "CATEGORY", "NEGATE"):
+            continue
+        else:  # anything new or unusual is refused rather than trusted
+            raise ValueError(f"regex construct {name} is not allowed in taxonomy patterns")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _format_validation_error(exc: ValidationError, data: dict) -> str:
+    parts = []
+    for err in exc.errors()[:10]:
+        loc = list(err["loc"])
+        where = _describe_location(loc, data)
+        parts.append(f"{where}: {err['msg']} (got {_short(err.get('input'))})")
+    more = len(exc.errors()) - 10
+    if more > 0:
+        parts.append(f"... and {more} more problems")
+    return "; ".join(parts)
+
+
+def _describe_location(loc: list, data: dict) -> str:
+    """Turn pydantic's location into words a taxonomy author recognises (entry ids)."""
+    if len(loc) >= 2 and loc[0] in ("subcategory", "exclusion") and isinstance(loc[1], int):
+        entries = data.get(loc[0], [])
+        entry_id = entries[loc[1]].get("id", "?") if loc[1] < len(entries) and isinstance(entries[loc[1]], dict) else "?"
+        rest = ".".join(str(x) for x in loc[2:])
+        return f"[[{loc[0]}]] #{loc[1] + 1} (id {entry_id!r})" + (f" field {rest}" if rest else "")
+    return "field " + ".".join(str(x) for x in loc) if loc else "top level"
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _validate(raw: dict, where: str) -> TaxonomyFile:
+    try:
+        return TaxonomyFile.model_validate(raw)
+    except ValidationError as exc:
+        raise TaxonomyError(f"{where}: invalid taxonomy: {_format_validation_error(exc, raw)}") from None
+
+
+def _content_hash(data: TaxonomyFile) -> str:
+    canonical = data.model_dump_json(by_alias=True).encode("utf-8")
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _check_consistency(data: TaxonomyFile, where: str) -> None:
+    """Duplicate ids and terms claimed by two families are errors; say which entries."""
+    seen: dict[str, int] = {}
+    for i, sub in enumerate(data.subcategories):
+        if sub.id in seen:
+            raise TaxonomyError(f"{where}: [[subcategory]] #{i + 1}: duplicate id {sub.id!r} (first at #{seen[sub.id] + 1})")
+        seen[sub.id] = i
+    seen_ex: set[str] = set()
+    for i, ex in enumerate(data.exclusions):
+        if ex.id in seen_ex:
+            raise TaxonomyError(f"{where}: [[exclusion]] #{i + 1}: duplicate id {ex.id!r}")
+        seen_ex.add(ex.id)
+    # a term may repeat inside a family (harmless), but not across families
+    from .normalize import term_key  # local import: normalize does not depend on taxonomy
+
+    owner: dict[str, tuple[str, str]] = {}
+    for sub in data.subcategories:
+        for _, term in [*sub.terms.items(), *sub.weak_terms.items()]:
+            key = term_key(term)
+            if not key:
+                raise TaxonomyError(f"{where}: subcategory {sub.id!r}: term {term!r} is empty after normalisation")
+            prev = owner.get(key)
+            if prev is not None and prev[1] != sub.family:
+                raise TaxonomyError(
+                    f"{where}: subcategory {sub.id!r}: term {term!r} conflicts with the same term in "
+                    f"subcategory {prev[0]!r} of family {prev[1]!r}"
+                )
+            owner.setdefault(key, (sub.id, sub.family))
+
+
+def load_taxonomy(path: str | Path | None = None, *, extend_default: bool = False) -> Taxonomy:
+    """Load and validate a taxonomy TOML file (the packaged default when ``path`` is None).
+
+    With ``extend_default=True`` the file's entries are added to the default taxonomy.
+    Raises :class:`TaxonomyError` naming the file, the entry and the problem.
+    """
+    if path is None:
+        raw_bytes = resources.files("dualuse").joinpath("data/taxonomy.toml").read_bytes()
+        where = "dualuse/data/taxonomy.toml"
+    else:
+        if not isinstance(path, (str, Path)):
+            raise TaxonomyError(f"path: expected a str or pathlib.Path, got {type(path).__name__}")
+        p = Path(path)
+        where = str(p)
+        try:
+            size = p.stat().st_size
+        except OSError as exc:
+            raise TaxonomyError(f"{where}: cannot read taxonomy file: {exc.strerror}") from None
+        if size > MAX_TAXONOMY_BYTES:
+            raise TaxonomyError(f"{where}: taxonomy file is {size} bytes; the limit is {MAX_TAXONOMY_BYTES}")
+        raw_bytes = p.read_bytes()
+    try:
+        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise TaxonomyError(f"{where}: taxonomy file is not UTF-8 (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TaxonomyError(f"{where}: not valid TOML: {exc}") from None
+    data = _validate(raw, where)
+    taxonomy = Taxonomy(data, source=where, sha256=_content_hash(data))
+    if extend_default and path is not None:
+        return default_taxonomy().extended_with(taxonomy)
+    return taxonomy
+
+
+_DEFAULT: Taxonomy | None = None
+
+
+def default_taxonomy() -> Taxonomy:
+    """The packaged taxonomy, loaded and validated once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = load_taxonomy()
+    return _DEFAULT
+
+
+# families with no subcategory are allowed (a custom taxonomy may cover one family only)
+_ = FAMILIES
