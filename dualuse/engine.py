@@ -133,6 +133,7 @@ class Engine:
         self.model = model
         self.fusion = fusion or (model.fusion if model is not None else FusionConfig())
         self.matcher = KeywordMatcher(taxonomy)
+        self._refs = {s.id: tuple(s.control_refs) for s in taxonomy.subcategories}
         self._hs_subcats = sorted(
             ((p, s.id, s.family) for s in taxonomy.subcategories for p in s.hs_prefixes), key=lambda x: -len(x[0])
         )
@@ -202,7 +203,10 @@ class Engine:
                 for fam in FAMILIES:
                     kw[j, CATEGORY_INDEX[fam]] = scores[fam]
             if self.model is not None:
-                mp = np.asarray(self.model.predict_proba([facts[i].folded for i in ok_rows]), dtype=float)
+                # repeated descriptions (common in item masters) are featurised once
+                folded = [facts[i].folded for i in ok_rows]
+                unique, inverse = np.unique(np.asarray(folded, dtype=object), return_inverse=True)
+                mp = np.asarray(self.model.predict_proba(unique.tolist()), dtype=float)[inverse.ravel()]
                 model_probs = np.full((n, len(CATEGORIES)), np.nan)
                 model_probs[idx] = mp
                 base = np.log(np.clip(mp, 1e-9, 1.0))
@@ -238,6 +242,12 @@ class Engine:
     def _decide(self, status, error, probs, text_probs, model_probs, facts) -> ChunkResult:
         n = len(status)
         cfg = self.fusion
+        has_cat = ~np.isnan(probs[:, 0])
+        safe = np.where(has_cat[:, None], probs, 0.0)
+        cat_idx = np.argmax(safe, axis=1)
+        text_idx = np.argmax(np.where(has_cat[:, None], text_probs, 0.0), axis=1)
+        confidence = np.where(has_cat, safe[np.arange(n), cat_idx], np.nan)
+        fam_max = np.max(np.delete(safe, NONE_INDEX, axis=1), axis=1) if n else np.zeros(0)
         category: list[str | None] = [None] * n
         text_category: list[str | None] = [None] * n
         subcategory: list[str | None] = [None] * n
@@ -246,31 +256,28 @@ class Engine:
         reasons: list[tuple[str, ...]] = [()] * n
         chpl: list[str | None] = [None] * n
         refs: list[tuple[str, ...]] = [()] * n
-        confidence = np.full(n, np.nan)
         for i in range(n):
             f = facts[i]
             if f.hs is not None:
                 chpl[i] = hs_module.chpl_tier(f.hs)
-            if status[i] not in ("ok", "invalid_hs_code"):
+            if not has_cat[i]:
                 continue
-            p = probs[i]
-            c = int(np.argmax(p))
-            cat = CATEGORIES[c]
+            cat = CATEGORIES[cat_idx[i]]
             category[i] = cat
-            text_category[i] = CATEGORIES[int(np.argmax(text_probs[i]))]
-            confidence[i] = float(p[c])
+            tcat = CATEGORIES[text_idx[i]]
+            text_category[i] = tcat
             why: list[str] = []
             if cat != "none":
                 why.append("family_flagged")
-            fam_max = float(np.max(np.delete(p, NONE_INDEX)))
-            if cat == "none" and fam_max >= cfg.review_threshold:
+            elif fam_max[i] >= cfg.review_threshold:
                 why.append("uncertain")
-            if f.hs_family is not None and not f.hs_ambiguous and f.hs_family != text_category[i]:
-                why.append("hs_text_disagreement")
-            if f.hs_ambiguous:
-                why.append("hs_code_ambiguous")
-            if chpl[i] is not None:
-                why.append("chpl_listed")
+            if f.hs is not None:
+                if f.hs_ambiguous:
+                    why.append("hs_code_ambiguous")
+                elif f.hs_family != tcat:
+                    why.append("hs_text_disagreement")
+                if chpl[i] is not None:
+                    why.append("chpl_listed")
             if f.hs_error is not None:
                 why.append("invalid_hs_code")
             if f.truncated:
@@ -278,14 +285,14 @@ class Engine:
             if cat != "none":
                 conf = confidence[i]
                 risk[i] = "high" if conf >= cfg.high_risk_threshold else "medium" if conf >= cfg.medium_risk_threshold else "low"
+                sub = self._subcategory(cat, f)
+                subcategory[i] = sub
+                if sub is not None:
+                    refs[i] = self._refs[sub]
             else:
                 risk[i] = "low" if why else "none"
             review[i] = bool(why)
             reasons[i] = tuple(why)
-            sub = self._subcategory(cat, f)
-            subcategory[i] = sub
-            if sub is not None:
-                refs[i] = tuple(self.taxonomy.subcategory(sub).control_refs)
         return ChunkResult(
             status=status,
             error=error,

@@ -37,6 +37,7 @@ _LETTER = r"[a-z\u00df-\u024f\u0370-\u03ff\u0400-\u052f]"
 _SEP = r"[\s\-_/.]*"
 _CYRILLIC_SUFFIX = _LETTER + "{0,3}"
 _TOKEN_TAIL = r"[a-z0-9\-/#+]*"
+_SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -213,7 +214,7 @@ class KeywordMatcher:
             for m in self._term_re.finditer(folded):
                 group = m.lastgroup or ""
                 core_start, core_end = m.span(group)
-                key = term_key(folded[core_start:core_end])
+                key = _SEPARATOR_RUN.sub("", folded[core_start:core_end])  # already folded
                 entries = self._entries.get(key)
                 if not entries:  # cannot happen for a well-formed trie; be safe, not sorry
                     continue

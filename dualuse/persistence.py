@@ -183,33 +183,31 @@ def _check_versions(manifest: ModelManifest) -> None:
         raise ModelIntegrityError(f"model {manifest.model_id}: classes {manifest.classes} are not {list(CATEGORIES)}")
 
 
-# Modules whose classes a model pickle may reference. Everything else (os, subprocess,
-# builtins.eval, ...) is refused by name before it can be imported or called.
-_ALLOWED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "dualuse.model")
-_ALLOWED_EXACT = {
+# Exactly the globals a dualuse model pickle may reference (like skops' audit). Anything
+# else (os.system, builtins.eval, subprocess, any other class) is refused by name before it
+# is imported or called, even when the manifest was forged to match the file.
+_NUMPY_CORE = ("numpy._core.multiarray", "numpy.core.multiarray")
+_ALLOWED_GLOBALS = {
+    ("dualuse.model", "TextClassifier"),
     ("numpy", "dtype"),
     ("numpy", "ndarray"),
+    *((m, "_reconstruct") for m in _NUMPY_CORE),
+    *((m, "scalar") for m in _NUMPY_CORE),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("sklearn.feature_extraction.text", "TfidfVectorizer"),
+    ("sklearn.feature_extraction.text", "TfidfTransformer"),
+    ("sklearn.linear_model._logistic", "LogisticRegression"),
     ("copyreg", "_reconstructor"),
     ("builtins", "object"),
-    ("builtins", "slice"),
-    ("builtins", "frozenset"),
-    ("builtins", "set"),
-    ("builtins", "complex"),
-    ("collections", "OrderedDict"),
-    ("collections", "defaultdict"),
-    ("re", "_compile"),
 }
-_FORBIDDEN_MODULE_PARTS = ("testing", "f2py", "distutils", "ctypes", "_pytest")
-_FORBIDDEN_NAMES = {"eval", "exec", "system", "popen", "open", "__import__", "compile", "load", "loads", "apply"}
+_NUMPY_SCALAR_TYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                       "uint32", "uint64", "bool_", "object_", "str_", "bytes_"}
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        allowed = (module, name) in _ALLOWED_EXACT or (
-            module.startswith(_ALLOWED_PREFIXES)
-            and name not in _FORBIDDEN_NAMES
-            and not any(part in module for part in _FORBIDDEN_MODULE_PARTS)
-        )
+        allowed = (module, name) in _ALLOWED_GLOBALS or (module == "numpy" and name in _NUMPY_SCALAR_TYPES)
         if not allowed:
             raise ModelIntegrityError(f"model pickle references {module}.{name}, which is not on the allow-list; refused")
         return super().find_class(module, name)

@@ -1,0 +1,128 @@
+"""Evaluation on the labelled sets in ``data/eval`` (and, marked as such, the dev set).
+
+For each set: accuracy, macro-F1 over the four categories, per-class precision / recall /
+F1, risk recall (rows of a family predicted as *that* family), false-alarm rate (rows of
+``none`` flagged as any family) and the confusion matrix (rows = truth, columns =
+prediction, in :data:`~dualuse.CATEGORIES` order).
+
+Texts are scored **without** their HS codes: the labels are derived from those codes, so
+giving them to the classifier would measure the code lookup, not the text screening.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .categories import CATEGORIES
+from .engine import Engine
+from .errors import OptionError
+
+__all__ = ["evaluate", "metrics", "format_report", "EVAL_SETS"]
+
+#: Evaluation-only sets (file stem -> description). Never used for training or tuning.
+EVAL_SETS = {
+    "uk_trader_terms": "UK trader search terms (HMRC), labelled from their codes",
+    "us_hts_2024": "US HTS 2024 10-digit lines, descriptions rebuilt from indents",
+    "uk_parcel_lines": "UK fast-parcel declaration lines (almost all none)",
+    "cbp_rulings": "US CBP CROSS ruling subjects (almost all none)",
+}
+DEV_SET = "dev_invoice_lines"
+
+
+def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
+    """All reported figures for one set of (truth, prediction) pairs."""
+    t = np.asarray(list(y_true), dtype=object)
+    p = np.asarray(list(y_pred), dtype=object)
+    k = len(CATEGORIES)
+    idx = {c: i for i, c in enumerate(CATEGORIES)}
+    cm = np.zeros((k, k), dtype=int)
+    for a, b in zip(t, p):
+        cm[idx[a], idx[b]] += 1
+    per_class = {}
+    f1s = []
+    for c in CATEGORIES:
+        i = idx[c]
+        tp = cm[i, i]
+        fp = cm[:, i].sum() - tp
+        fn = cm[i, :].sum() - tp
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        per_class[c] = {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4), "support": int(cm[i, :].sum())}
+        f1s.append(f1)
+    fam = t != "none"
+    none = ~fam
+    # macro-F1 over the classes present in the truth or the predictions (a class absent from
+    # both would otherwise add a free 0 or 1); the four-class figure is reported too
+    present = [i for i, c in enumerate(CATEGORIES) if cm[i, :].sum() or cm[:, i].sum()]
+    return {
+        "n": int(len(t)),
+        "accuracy": round(float(np.mean(t == p)) if len(t) else 0.0, 4),
+        "macro_f1": round(float(np.mean([f1s[i] for i in present])) if present else 0.0, 4),
+        "macro_f1_all4": round(float(np.mean(f1s)), 4),
+        "risk_recall": round(float(np.mean(p[fam] == t[fam])), 4) if fam.any() else None,
+        "false_alarm_rate": round(float(np.mean(p[none] != "none")), 4) if none.any() else None,
+        "family_rows": int(fam.sum()),
+        "none_rows": int(none.sum()),
+        "per_class": per_class,
+        "confusion_matrix": {"labels": list(CATEGORIES), "matrix": cm.tolist()},
+    }
+
+
+def _load_set(path: Path) -> pd.DataFrame:
+    if path.suffix == ".tsv":
+        return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def evaluate(
+    data_dir: str | Path = "data",
+    *,
+    engine: Engine | None = None,
+    sets: Sequence[str] | None = None,
+    include_dev: bool = True,
+    chunk_size: int = 20_000,
+) -> dict:
+    """Score every evaluation set (and the dev set, labelled as tuning data) and report metrics."""
+    from .api import default_engine
+
+    data_dir = Path(data_dir)
+    eng = engine or default_engine()
+    files = {name: data_dir / "eval" / f"{name}.csv" for name in EVAL_SETS}
+    if include_dev:
+        files[DEV_SET] = data_dir / "dev" / "invoice_lines.tsv"
+    if sets:
+        unknown = sorted(set(sets) - set(files))
+        if unknown:
+            raise OptionError(f"sets: expected names among {sorted(files)}, got {unknown}")
+        files = {k: v for k, v in files.items() if k in sets}
+    report: dict = {"provenance": eng.provenance(), "sets": {}}
+    for name, path in files.items():
+        if not path.exists():
+            raise OptionError(f"data_dir: expected {path} to exist (run `dualuse data build`), it does not")
+        frame = _load_set(path)
+        preds: list[str] = []
+        texts = frame["text"].tolist()
+        for start in range(0, len(texts), chunk_size):
+            res = eng.score(texts[start : start + chunk_size])
+            preds.extend(c if c is not None else "none" for c in res.category)
+        m = metrics(frame["label"].tolist(), preds)
+        m["description"] = EVAL_SETS.get(name, "hand-written invoice lines used for tuning: NOT a generalisation estimate")
+        report["sets"][name] = m
+    return report
+
+
+def format_report(report: dict) -> str:
+    """A compact text table of the headline figures."""
+    lines = [f"{'set':<20} {'n':>6} {'acc':>7} {'macroF1':>8} {'riskRec':>8} {'FA':>7}"]
+    for name, m in report["sets"].items():
+        rr = "-" if m["risk_recall"] is None else f"{m['risk_recall']:.3f}"
+        fa = "-" if m["false_alarm_rate"] is None else f"{m['false_alarm_rate']:.3%}"
+        lines.append(f"{name:<20} {m['n']:>6} {m['accuracy']:>7.3f} {m['macro_f1']:>8.3f} {rr:>8} {fa:>7}")
+    p = report["provenance"]
+    lines.append(f"model {p['model_id']}  taxonomy {p['taxonomy_version']}  fusion {p['fusion']}")
+    return "\n".join(lines)

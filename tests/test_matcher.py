@@ -1,0 +1,76 @@
+"""Matcher mechanics on a small hand-made taxonomy (independent of the default content)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dualuse.matcher import KeywordMatcher
+
+
+@pytest.fixture(scope="module")
+def matcher(mini_taxonomy):
+    return KeywordMatcher(mini_taxonomy)
+
+
+def _found(matcher, text):
+    return [(m.matched_text, m.family) for m in matcher.match(text).matches]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("CNC lathe", [("CNC", "machine_tools"), ("lathe", "machine_tools")], id="two-terms"),
+        pytest.param("CNC6140 machine", [("CNC", "machine_tools")], id="term-followed-by-digit"),
+        pytest.param("5 axis mill", [("5 axis", "machine_tools")], id="hyphen-term-with-space"),
+        pytest.param("5axis mill", [("5axis", "machine_tools")], id="hyphen-term-joined"),
+        pytest.param("C.N.C. machine", [("C.N.C", "machine_tools")], id="dotted-acronym"),
+        pytest.param("ＣＮＣ", [("ＣＮＣ", "machine_tools")], id="full-width"),
+        pytest.param("CN\u0421 machine", [("CN\u0421", "machine_tools")], id="homoglyph"),
+        pytest.param("lathes", [], id="no-plural-for-latin"),
+        pytest.param("cncx", [], id="letter-blocks-boundary"),
+        pytest.param("токарного станка", [("токарного", "machine_tools"), ("станка", "machine_tools")], id="cyrillic-inflections"),
+        pytest.param("立式数控车床CK6150", [("数控车床", "machine_tools"), ("CK6150", "machine_tools")], id="cjk-longest-then-pattern"),
+        pytest.param("FPGA芯片", [("FPGA", "microelectronics"), ("芯片", "microelectronics")], id="latin-next-to-cjk"),
+        pytest.param("STM32F407VGT6", [("STM32F407VGT6", "microelectronics")], id="pattern-spans-token"),
+        pytest.param("xSTM32F4", [], id="pattern-needs-token-start"),
+        pytest.param("Potato chips, salted", [], id="overlap-exclusion"),
+        pytest.param("wafer cookies and IC chips", [("chips", "microelectronics")], id="exclusion-only-where-it-covers"),
+        pytest.param("原味薯片", [], id="cjk-exclusion"),
+        pytest.param("fiber laser source 2 kW", [("fiber laser source", "optics")], id="longest-term-wins"),
+        pytest.param("laser printer toner", [], id="laser-printer-excluded"),
+        pytest.param("milling machine for flour", [], id="text-scope-exclusion-cancels-nothing-else"),
+        pytest.param("CNC lathe for flour", [], id="text-scope-exclusion-cancels-family"),
+    ],
+)
+def test_matches(matcher, text, expected) -> None:
+    assert _found(matcher, text) == expected
+
+
+def test_spans_are_half_open_into_original(matcher) -> None:
+    text = "Straße: ＣＮＣ lathe"
+    for m in matcher.match(text).matches:
+        assert text[m.start : m.end] == m.matched_text
+    spans = [(m.start, m.end) for m in matcher.match(text).matches]
+    assert spans == [(8, 11), (12, 17)]
+
+
+def test_weak_terms_weigh_less(matcher) -> None:
+    (m,) = matcher.match("silicon wafer").matches
+    assert m.weight == 0.5
+    assert matcher.match("silicon wafer").family_scores["microelectronics"] == 0.5
+
+
+def test_family_scores_are_capped(matcher) -> None:
+    scores = matcher.match("CNC lathe turning centre 5-axis 车床").family_scores
+    assert scores["machine_tools"] == matcher.score_cap
+
+
+def test_exclusion_reported(matcher) -> None:
+    res = matcher.match("Potato chips")
+    assert [(x.exclusion_id, x.matched_text) for x in res.exclusions] == [("snacks", "Potato chips")]
+
+
+def test_long_text_scales_linearly(matcher) -> None:
+    # not a timing test: the matcher must find every occurrence in a long text
+    text = "CNC lathe; " * 5000
+    assert len(matcher.match(text).matches) == 10000
