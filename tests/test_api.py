@@ -1,0 +1,113 @@
+"""The public classify / classify_batch API: results, errors, batch = loop, JSON round trip."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from dualuse import Classification, classify, classify_batch
+from dualuse.errors import EmptyTextError, InputTypeError, InvalidHSCodeError
+
+
+@pytest.fixture(scope="module")
+def engine(mini_engine):
+    return mini_engine
+
+
+@pytest.mark.parametrize(
+    ("text", "hs_code", "category"),
+    [
+        pytest.param("CNC lathe", None, "machine_tools", id="keyword-hit"),
+        pytest.param("Potato chips, salted", None, "none", id="exclusion"),
+        pytest.param("STM32F407VGT6", None, "microelectronics", id="part-number"),
+        pytest.param("数控车床", None, "machine_tools", id="chinese"),
+        pytest.param("spare parts", "8458.11", "machine_tools", id="hs-code-alone"),
+        pytest.param("cotton T-shirt", None, "none", id="clear-miss"),
+    ],
+)
+def test_categories(engine, text, hs_code, category) -> None:
+    assert classify(text, hs_code=hs_code, engine=engine).category == category
+
+
+def test_result_is_frozen_and_complete(engine) -> None:
+    r = classify("CNC lathe CK6150", hs_code="8458.11", engine=engine)
+    with pytest.raises(Exception):
+        r.category = "none"  # type: ignore[misc]
+    assert abs(sum(r.probabilities.values()) - 1.0) < 1e-9
+    assert set(r.probabilities) == {"machine_tools", "microelectronics", "optics", "none"}
+    assert r.confidence == max(r.probabilities.values())
+    assert r.chpl_tier == "4.B"
+    assert r.subcategory == "machine_tools.lathes"
+    assert r.references == ("2B001",)
+    assert r.needs_review and "family_flagged" in r.review_reasons
+    terms = r.matched_terms()
+    assert [t.matched_text for t in terms] == ["CNC", "lathe", "CK6150"]
+    for t in terms:
+        assert r.text[t.start : t.end] == t.matched_text
+    hs = [e for e in r.evidence if e.kind == "hs_code"][0]
+    assert hs.family == "machine_tools" and hs.agrees_with_text is True
+    assert r.provenance.taxonomy_version == "1.0.0" and len(r.provenance.taxonomy_sha256) == 64
+    assert r.provenance.model_id is None
+
+
+def test_json_round_trip(engine) -> None:
+    r = classify("Станок токарный с ЧПУ 16К20", hs_code="8458 11 00", engine=engine)
+    assert Classification.model_validate_json(r.model_dump_json()) == r
+
+
+def test_wrong_hs_code_does_not_win_silently(engine) -> None:
+    r = classify("CNC lathe", hs_code="6109.10", engine=engine)  # a T-shirt code
+    hs = [e for e in r.evidence if e.kind == "hs_code"][0]
+    assert hs.agrees_with_text is False
+    assert r.needs_review and "hs_text_disagreement" in r.review_reasons
+
+
+def test_hs_code_without_text_evidence_sends_to_review(engine) -> None:
+    r = classify("assorted spare parts", hs_code="9013.10", engine=engine)
+    assert r.category == "optics"
+    assert r.chpl_tier == "3.B" and r.needs_review
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "message"),
+    [
+        pytest.param(lambda e: classify(123, engine=e), InputTypeError, r"text: expected str, got 123 \(type int\)", id="int-text"),
+        pytest.param(lambda e: classify(None, engine=e), TypeError, r"text: expected str, got None", id="none-text"),
+        pytest.param(lambda e: classify("", engine=e), EmptyTextError, r"text: expected a non-empty description, got ''", id="empty"),
+        pytest.param(lambda e: classify("  \t ", engine=e), ValueError, r"text: expected a non-empty description", id="whitespace"),
+        pytest.param(lambda e: classify("lathe", hs_code="84A8", engine=e), InvalidHSCodeError, r"hs_code: expected .*got '84A8'", id="bad-hs"),
+        pytest.param(lambda e: classify("lathe", hs_code=8458, engine=e), InputTypeError, r"hs_code: expected str or None .*got 8458", id="int-hs"),
+        pytest.param(lambda e: classify_batch("CNC lathe", engine=e), InputTypeError, r"texts: expected a sequence of str, got a bare str", id="bare-string"),
+        pytest.param(lambda e: classify_batch(["a", 5], engine=e), InputTypeError, r"texts\[1\]: expected str, got 5", id="batch-item"),
+        pytest.param(lambda e: classify_batch(["a", "b"], hs_codes=["8458"], engine=e), InputTypeError, r"hs_codes: expected 2 codes", id="hs-length"),
+        pytest.param(lambda e: classify_batch(["a", " "], engine=e), EmptyTextError, r"texts\[1\]: expected a non-empty", id="batch-empty"),
+    ],
+)
+def test_errors_name_parameter_expected_and_received(engine, call, exc, message) -> None:
+    with pytest.raises(exc, match=message):
+        call(engine)
+
+
+def _mixed_descriptions(n: int, seed: int = 7) -> tuple[list[str], list[str | None]]:
+    rng = random.Random(seed)
+    pieces = ["CNC", "lathe", "potato chips", "STM32F103C8T6", "数控车床", "laser", "laser printer", "wafer",
+              "T-shirt", "5-axis", "токарный станок", "FPGA芯片", "for flour", "ＣＮＣ", "lens", "chips", "x"]
+    codes = [None, None, "8458.11", "8542.31", "9013.10", "6109.10", "854150", "854140"]
+    texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(n)]
+    return texts, [rng.choice(codes) for _ in range(n)]
+
+
+def test_batch_equals_loop_on_1000_mixed(engine) -> None:
+    texts, codes = _mixed_descriptions(1000)
+    batch = classify_batch(texts, hs_codes=codes, engine=engine)
+    loop = [classify(t, hs_code=c, engine=engine) for t, c in zip(texts, codes)]
+    assert batch == loop
+
+
+def test_batch_equals_loop_with_model(small_engine) -> None:
+    texts, codes = _mixed_descriptions(300, seed=3)
+    batch = classify_batch(texts, hs_codes=codes, engine=small_engine)
+    loop = [classify(t, hs_code=c, engine=small_engine) for t, c in zip(texts, codes)]
+    assert batch == loop
+    assert all(any(e.kind == "model_feature" for e in r.evidence) or r.confidence > 0 for r in batch)
