@@ -1,0 +1,212 @@
+"""Batch scoring of pandas DataFrames: :func:`score_frame`.
+
+One :meth:`Engine.score <dualuse.engine.Engine.score>` call per chunk (which makes one
+``predict_proba`` call per chunk), results assembled column by column: no pydantic object
+per row. Every row comes back, in input order, with the input's index (any index: non-unique,
+strings, MultiIndex), all original columns and these added ones:
+
+=================  ==================  ==========================================================
+column             dtype               meaning
+=================  ==================  ==========================================================
+``category``       string (NA)         machine_tools / microelectronics / optics / none; NA when
+                                       the row could not be screened (see ``status``)
+``subcategory``    string (NA)         strongest matched subcategory of that family, or NA
+``confidence``     float64 (NaN)       calibrated probability of ``category``
+``risk_level``     string (NA)         high / medium / low / none
+``needs_review``   boolean (NA)        True when a human should look at the row
+``chpl_tier``      string (NA)         CHPL tier of the HS code, when listed
+``matched_terms``  string (NA)         taxonomy terms / pattern ids found, ``|``-separated
+                                       (``''`` when none matched, NA when not screened)
+``status``         string              one of :data:`dualuse.engine.STATUSES`
+``error``          string (NA)         why the row is not ``ok``
+=================  ==================  ==========================================================
+
+A bad row never raises and never shifts the others; bad arguments raise before any work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .engine import ChunkResult, Engine
+from .errors import ColumnNotFoundError, InputTypeError, OptionError, describe
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["score_frame", "OUTPUT_COLUMNS", "STRING_OUTPUT_COLUMNS", "check_chunk_size"]
+
+#: Columns added by :func:`score_frame` (and by ``dualuse score``), in this order.
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "category",
+    "subcategory",
+    "confidence",
+    "risk_level",
+    "needs_review",
+    "chpl_tier",
+    "matched_terms",
+    "status",
+    "error",
+)
+STRING_OUTPUT_COLUMNS: tuple[str, ...] = tuple(c for c in OUTPUT_COLUMNS if c not in ("confidence", "needs_review"))
+
+#: At most this many distinct terms are listed in ``matched_terms`` (then ``|...``).
+MAX_LISTED_TERMS = 8
+
+
+def check_chunk_size(chunk_size: object, param: str = "chunk_size") -> int:
+    """Validate a chunk size option (a positive int, not a bool)."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size <= 0:
+        raise OptionError(f"{param}: expected a positive int (rows per chunk, e.g. 20000), got {describe(chunk_size)}")
+    return int(chunk_size)
+
+
+def _check_column(df: pd.DataFrame, column: object, param: str) -> None:
+    try:
+        present = column in df.columns
+    except TypeError:  # unhashable
+        present = False
+    if not present:
+        available = ", ".join(repr(c) for c in df.columns[:50]) + (" ..." if len(df.columns) > 50 else "")
+        raise ColumnNotFoundError(
+            f"{param}: column {column!r} not found; available columns: {available or '(none)'}"
+        )
+    if not df.columns.is_unique and (df.columns == column).sum() > 1:
+        raise OptionError(f"{param}: column {column!r} appears more than once in the frame; rename the duplicates")
+
+
+def matched_terms_of(result: ChunkResult) -> list[str | None]:
+    """``'term|term'`` per row (distinct, in text order); '' when nothing matched, None when not screened."""
+    out: list[str | None] = []
+    for f in result.facts:
+        match = f.match
+        if match is None:
+            out.append(None)
+            continue
+        if not match.matches:
+            out.append("")
+            continue
+        terms = list(dict.fromkeys(m.term for m in match.matches))
+        if len(terms) > MAX_LISTED_TERMS:
+            terms = terms[:MAX_LISTED_TERMS] + ["..."]
+        out.append("|".join(terms))
+    return out
+
+
+def result_columns(result: ChunkResult) -> dict[str, Any]:
+    """The output columns of one scored chunk as plain lists / a float array (picklable, compact)."""
+    return {
+        "category": result.category,
+        "subcategory": result.subcategory,
+        "confidence": np.asarray(result.confidence, dtype=float),
+        "risk_level": result.risk_level,
+        "needs_review": result.needs_review,
+        "chpl_tier": result.chpl_tier,
+        "matched_terms": matched_terms_of(result),
+        "status": result.status,
+        "error": result.error,
+    }
+
+
+def score_columns(engine: Engine, texts: Sequence[object], hs_codes: Sequence[object] | None) -> dict[str, Any]:
+    """Score one chunk and return its output columns (see :func:`result_columns`)."""
+    return result_columns(engine.score(texts, hs_codes))
+
+
+def _string_dtype():
+    import pandas as pd
+
+    return pd.StringDtype()
+
+
+def columns_to_frame_dict(cols: dict[str, Any], n: int) -> dict[str, Any]:
+    """Typed pandas arrays for the output columns (string / float64 / boolean, NA where missing)."""
+    import pandas as pd
+
+    sdt = _string_dtype()
+    out: dict[str, Any] = {}
+    for name in OUTPUT_COLUMNS:
+        values = cols[name]
+        if name == "confidence":
+            out[name] = np.asarray(values, dtype="float64").reshape(n)
+        elif name == "needs_review":
+            out[name] = pd.array(list(values), dtype="boolean") if n else pd.array([], dtype="boolean")
+        else:
+            out[name] = pd.array(list(values), dtype=sdt) if n else pd.array([], dtype=sdt)
+    return out
+
+
+def score_frame(
+    df: pd.DataFrame,
+    text_column: str,
+    *,
+    hs_column: str | None = None,
+    chunk_size: int = 20_000,
+    engine: Engine | None = None,
+) -> pd.DataFrame:
+    """Screen the ``text_column`` of ``df`` (optionally with HS codes from ``hs_column``).
+
+    Returns a new frame: ``df``'s rows (same index, order and length) and columns, plus
+    :data:`OUTPUT_COLUMNS`. Ok rows equal :func:`dualuse.classify` with the same engine.
+
+    Raises (before any scoring): :class:`~dualuse.errors.InputTypeError` when ``df`` is not a
+    DataFrame (a Series must be wrapped: ``s.to_frame("text")``),
+    :class:`~dualuse.errors.ColumnNotFoundError` (listing the available columns),
+    :class:`~dualuse.errors.OptionError` for a bad ``chunk_size`` or when ``df`` already has
+    one of the output columns.
+    """
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        hint = "; wrap a Series with s.to_frame('text')" if isinstance(df, pd.Series) else ""
+        raise InputTypeError(f"df: expected a pandas DataFrame, got {describe(df)}{hint}")
+    chunk_size = check_chunk_size(chunk_size)
+    if engine is not None and not isinstance(engine, Engine):
+        raise InputTypeError(f"engine: expected a dualuse.Engine or None, got {describe(engine)}")
+    _check_column(df, text_column, "text_column")
+    if hs_column is not None:
+        _check_column(df, hs_column, "hs_column")
+    clash = [c for c in OUTPUT_COLUMNS if c in df.columns]
+    if clash:
+        raise OptionError(
+            f"df: already has output column(s) {', '.join(map(repr, clash))}; rename or drop them "
+            "(e.g. df.drop(columns=[...])) before scoring"
+        )
+    n = len(df)
+    if n == 0:
+        cols: dict[str, Any] = {name: [] for name in OUTPUT_COLUMNS}
+        cols["confidence"] = np.empty(0)
+    else:
+        eng = engine
+        if eng is None:
+            from .api import default_engine
+
+            eng = default_engine()
+        texts = df[text_column].to_numpy(dtype=object, na_value=None)
+        codes = None if hs_column is None else df[hs_column].to_numpy(dtype=object, na_value=None)
+        parts = []
+        for start in range(0, n, chunk_size):
+            stop = min(n, start + chunk_size)
+            parts.append(
+                score_columns(eng, texts[start:stop].tolist(), None if codes is None else codes[start:stop].tolist())
+            )
+        if len(parts) == 1:
+            cols = parts[0]
+        else:
+            cols = {}
+            for name in OUTPUT_COLUMNS:
+                if name == "confidence":
+                    cols[name] = np.concatenate([p[name] for p in parts])
+                else:
+                    merged: list = []
+                    for p in parts:
+                        merged.extend(p[name])
+                    cols[name] = merged
+    added = pd.DataFrame(columns_to_frame_dict(cols, n), index=df.index)
+    out = df.copy(deep=False)
+    for name in OUTPUT_COLUMNS:
+        out[name] = added[name].array  # positional: safe for duplicate and MultiIndex labels
+    return out
