@@ -1,0 +1,57 @@
+"""The thin CLI: classify output, JSON, exit codes for bad input and bad artefacts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dualuse.cli import EXIT_INTEGRITY, EXIT_OK, EXIT_USAGE, main
+
+from conftest import FIXTURES
+
+
+def test_classify_prints_evidence(capsys, small_model_dir) -> None:
+    code = main(["classify", "CNC lathe CK6150", "--hs-code", "8458.11", "--model", str(small_model_dir),
+                 "--taxonomy", str(FIXTURES / "mini_taxonomy.toml")])
+    out = capsys.readouterr().out
+    assert code == EXIT_OK
+    assert "category:     machine_tools / machine_tools.lathes" in out
+    assert "term 'lathe' [4:9]" in out
+    assert "CHPL tier:    4.B" in out
+    assert "not an export-control classification" in out
+
+
+def test_classify_json(capsys, small_model_dir) -> None:
+    code = main(["classify", "STM32F103C8T6", "--json", "--model", str(small_model_dir)])
+    data = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK
+    assert data["provenance"]["model_id"] == "small-test-model"
+    assert set(data["probabilities"]) == {"machine_tools", "microelectronics", "optics", "none"}
+
+
+def test_empty_text_is_usage_error(capsys, small_model_dir) -> None:
+    assert main(["classify", "   ", "--model", str(small_model_dir)]) == EXIT_USAGE
+    assert "text: expected a non-empty description" in capsys.readouterr().err
+
+
+def test_bad_taxonomy_is_integrity_error(capsys, small_model_dir) -> None:
+    code = main(["classify", "lathe", "--model", str(small_model_dir), "--taxonomy", str(FIXTURES / "broken_bad_family.toml")])
+    assert code == EXIT_INTEGRITY
+    assert "broken_bad_family.toml" in capsys.readouterr().err
+
+
+def test_tampered_model_is_integrity_error(capsys, small_model_dir, tmp_path) -> None:
+    import shutil
+
+    d = tmp_path / "m"
+    shutil.copytree(small_model_dir, d)
+    (d / "model.pkl").write_bytes(b"not a model")
+    assert main(["classify", "lathe", "--model", str(d)]) == EXIT_INTEGRITY
+    assert "was not loaded" in capsys.readouterr().err
+
+
+def test_unknown_subcommand_exits_2() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
