@@ -254,6 +254,15 @@ class _DelimitedReader:
         self.blank_lines = 0
         self.dropped_keys = 0
         self._continuation_problem: str | None = None
+        try:
+            self.columns: list[str] = self._read_header()
+        except BaseException:
+            self.fh.close()
+            raise
+        self.arrow_schema = None
+
+    def _read_header(self) -> list[str]:
+        path = self.path
         header = None
         while header is None:
             item = self.lines.next()
@@ -272,8 +281,7 @@ class _DelimitedReader:
         dupes = sorted({c for c in header if header.count(c) > 1})
         if dupes:
             raise InputFileError(f"input: duplicate column name(s) in the header: {', '.join(map(repr, dupes))}")
-        self.columns: list[str] = header
-        self.arrow_schema = None
+        return header
 
     def _parse(self, first: tuple[int, str, str | None], n: int | None) -> tuple[list[str] | None, str]:
         """Parse the record starting at ``first``.
@@ -394,6 +402,13 @@ class _JsonLinesReader:
         self.blank_lines = 0
         self.dropped_keys = 0
         self.arrow_schema = None
+        try:
+            self.columns: list[str] = self._first_columns()
+        except BaseException:
+            self.fh.close()
+            raise
+
+    def _first_columns(self) -> list[str]:
         seen: list[tuple[int, str, str | None]] = []
         columns = None
         while columns is None:
@@ -409,8 +424,8 @@ class _JsonLinesReader:
                 columns = list(obj)
         self.lines.push_back(seen)
         if columns is None:
-            raise InputFileError(f"input: {str(path)!r} has no JSON object line: expected one object per line")
-        self.columns: list[str] = columns
+            raise InputFileError(f"input: {str(self.path)!r} has no JSON object line: expected one object per line")
+        return columns
 
     def __iter__(self) -> Iterator[_Chunk]:
         cols = self.columns
