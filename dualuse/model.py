@@ -47,7 +47,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     C : float
         Inverse regularisation strength of the logistic regression.
     word_ngram_range, char_ngram_range : tuple
-        N-gram ranges of the two vectorisers.
+        N-gram ranges of the two vectorisers; ``char_ngram_range=None`` drops character n-grams.
     min_df : int
         Minimum document frequency of a feature.
     max_features : int or None
@@ -60,7 +60,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self,
         C: float = 8.0,
         word_ngram_range: tuple[int, int] = (1, 2),
-        char_ngram_range: tuple[int, int] = (2, 5),
+        char_ngram_range: tuple[int, int] | None = (2, 5),
         min_df: int = 2,
         max_features: int | None = 300_000,
         class_weight: str | None = "balanced",
@@ -76,7 +76,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
 
-    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer | None]:
         word = TfidfVectorizer(
             analyzer="word",
             ngram_range=self.word_ngram_range,
@@ -86,6 +86,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             lowercase=False,  # the text is folded already
             dtype=np.float32,
         )
+        if self.char_ngram_range is None:
+            return word, None
         char = TfidfVectorizer(
             analyzer="char_wb",
             ngram_range=self.char_ngram_range,
@@ -107,7 +109,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if unknown:
             raise InputTypeError(f"y: expected labels among {CATEGORIES}, got {unknown[:5]}")
         word, char = self._vectorizers()
-        features = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr()
+        blocks = [word.fit_transform(texts)] + ([char.fit_transform(texts)] if char is not None else [])
+        features = sparse.hstack(blocks).tocsr()
         clf = LogisticRegression(
             C=self.C,
             class_weight=self.class_weight,
@@ -121,19 +124,18 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = clf.classes_
         # column order of predict_proba -> CATEGORIES order, computed once
         self._order_ = np.array([list(clf.classes_).index(c) for c in CATEGORIES])
-        names = np.concatenate(
-            [
-                np.array(["w:" + f for f in word.get_feature_names_out()], dtype=object),
-                np.array(["c:" + f for f in char.get_feature_names_out()], dtype=object),
-            ]
-        )
+        names = [np.array(["w:" + f for f in word.get_feature_names_out()], dtype=object)]
+        if char is not None:
+            names.append(np.array(["c:" + f for f in char.get_feature_names_out()], dtype=object))
+        names = np.concatenate(names)
         self.feature_names_ = names
         return self
 
     def _features(self, texts: list[str]) -> sparse.csr_matrix:
-        return sparse.hstack(
-            [self.word_vectorizer_.transform(texts), self.char_vectorizer_.transform(texts)]
-        ).tocsr()
+        blocks = [self.word_vectorizer_.transform(texts)]
+        if self.char_vectorizer_ is not None:
+            blocks.append(self.char_vectorizer_.transform(texts))
+        return sparse.hstack(blocks).tocsr()
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Probabilities, columns in :data:`dualuse.CATEGORIES` order."""
