@@ -30,6 +30,7 @@ import argparse
 import collections
 import csv
 import io
+import itertools
 import json
 import logging
 import math
@@ -188,40 +189,70 @@ def _decode(raw: bytes, lineno: int) -> tuple[str, str | None]:
         )
 
 
-def _strip_eol(raw: bytes) -> bytes:
-    if raw.endswith(b"\n"):
-        raw = raw[:-1]
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-    return raw
-
-
 class _Lines:
-    """Physical lines of a binary file: (line number, text, decoding problem), with push-back."""
+    """Physical lines of a binary file: (line number, text, decoding problem), with push-back.
+
+    The file is read in blocks of whole lines, each block decoded at once (per line only when
+    it holds bytes that are not UTF-8), so the per-line cost is a list item, not a call.
+    """
+
+    BLOCK = 1 << 20
 
     def __init__(self, fh: io.BufferedReader) -> None:
         self.fh = fh
         self.lineno = 0
-        self.bytes = 0
+        self.bytes = 0  # bytes of the file consumed into lines so far (for progress)
         self.pending: collections.deque[tuple[int, str, str | None]] = collections.deque()
-        self._it = iter(fh)
+        self._rest = b""
+        self._eof = False
+
+    def fill(self) -> bool:
+        """Append the next block of lines to ``pending``; False at the end of the file."""
+        while True:
+            if self._eof:
+                return False
+            data = self.fh.read(self.BLOCK)
+            if data:
+                data = self._rest + data if self._rest else data
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    self._rest = data
+                    continue
+                block, self._rest = data[: cut + 1], data[cut + 1 :]
+                body = block[:-1]
+            else:
+                self._eof = True
+                if not self._rest:
+                    return False
+                block = body = self._rest
+                self._rest = b""
+            if self.lineno == 0 and body.startswith(b"\xef\xbb\xbf"):
+                body = body[3:]
+            self.bytes += len(block)
+            start = self.lineno + 1
+            try:
+                texts = body.decode("utf-8").split("\n")
+                problems = None
+            except UnicodeDecodeError:
+                texts, problems = [], {}
+                for k, raw in enumerate(body.split(b"\n")):
+                    try:
+                        texts.append(raw.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        text, problems[k] = _decode(raw.rstrip(b"\r"), start + k)
+                        texts.append(text)
+            texts = [t[:-1] if t.endswith("\r") else t for t in texts]
+            self.lineno += len(texts)
+            if problems:
+                self.pending.extend((start + k, t, problems.get(k)) for k, t in enumerate(texts))
+            else:
+                self.pending.extend(zip(range(start, start + len(texts)), texts, itertools.repeat(None)))
+            return True
 
     def next(self) -> tuple[int, str, str | None] | None:
-        if self.pending:
-            return self.pending.popleft()
-        raw = next(self._it, None)
-        if raw is None:
+        if not self.pending and not self.fill():
             return None
-        self.lineno += 1
-        self.bytes += len(raw)
-        if self.lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        raw = _strip_eol(raw)
-        try:
-            return self.lineno, raw.decode("utf-8"), None
-        except UnicodeDecodeError:
-            text, problem = _decode(raw, self.lineno)
-            return self.lineno, text, problem
+        return self.pending.popleft()
 
     def push_back(self, items: list[tuple[int, str, str | None]]) -> None:
         self.pending.extendleft(reversed(items))
@@ -343,10 +374,13 @@ class _DelimitedReader:
         linenos: list[int] = []
         problems: dict[int, tuple[str, str, bool]] = {}
         empty = [""] * n
+        pending = lines.pending
+        popleft = pending.popleft
+        fill = lines.fill
         while True:
-            item = lines.next()
-            if item is None:
+            if not pending and not fill():
                 break
+            item = popleft()
             text = item[1]
             if not text:
                 self.blank_lines += 1

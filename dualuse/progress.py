@@ -68,6 +68,7 @@ class Progress:
         self.position = 0
         self._last_draw = 0.0
         self._width = 0
+        self._drawn_rows = -1
         self._closed = False
 
     # ------------------------------------------------------------------ figures
@@ -119,6 +120,7 @@ class Progress:
             self._draw()
 
     def _draw(self, final: bool = False) -> None:
+        self._drawn_rows = self.rows
         text = self.line()
         try:
             if self._tty:
@@ -136,7 +138,7 @@ class Progress:
         if self._closed:
             return
         self._closed = True
-        if self.enabled:
+        if self.enabled and (self._tty or self._drawn_rows != self.rows):
             self._draw(final=True)
 
     def __enter__(self) -> Progress:
