@@ -210,3 +210,65 @@ def test_pandas_string_and_nullable_columns(engine) -> None:
     )
     out = score_frame(df, "description", hs_column="hs_code", engine=engine)
     assert out["status"].tolist() == ["ok", "empty_text", "empty_text", "invalid_hs_code"]
+
+
+# ------------------------------------------------------------------ the PySpark recipe of the README
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:pyspark.*")
+def test_pyspark_map_in_pandas_recipe_equals_score_frame() -> None:
+    """The README recipe, run for real on a local Spark (skipped without pyspark / Java)."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install pyspark; needs Java 17+)")
+    import shutil
+
+    if shutil.which("java") is None and not __import__("os").environ.get("JAVA_HOME"):
+        pytest.skip("no Java runtime for Spark")
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import BooleanType, DoubleType, StringType, StructField, StructType
+
+    from dualuse.dask import keyword_engine
+
+    output_fields = [
+        StructField("category", StringType()), StructField("subcategory", StringType()),
+        StructField("confidence", DoubleType()), StructField("risk_level", StringType()),
+        StructField("needs_review", BooleanType()), StructField("chpl_tier", StringType()),
+        StructField("matched_terms", StringType()), StructField("status", StringType()),
+        StructField("error", StringType()),
+    ]
+
+    def score_batches(batches):
+        from dualuse.batch import score_frame
+        from dualuse.dask import cached_engine
+
+        engine = cached_engine(keyword_engine)  # once per Python worker process
+        for pdf in batches:
+            yield score_frame(pdf, "description", hs_column="hs_code", engine=engine)
+
+    pdf = pd.DataFrame(
+        {
+            "record_id": [r[0] for r in ROWS if not isinstance(r[1], int)],
+            "description": [r[1] if isinstance(r[1], str) else None for r in ROWS if not isinstance(r[1], int)],
+            "hs_code": [r[2] for r in ROWS if not isinstance(r[1], int)],
+        }
+    )
+    spark = (
+        SparkSession.builder.master("local[2]").appName("dualuse-recipe-test")
+        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate()
+    )
+    try:
+        sdf = spark.createDataFrame(pdf, schema="record_id string, description string, hs_code string").repartition(2)
+        schema = StructType(sdf.schema.fields + output_fields)
+        got = sdf.mapInPandas(score_batches, schema=schema).toPandas()
+    finally:
+        spark.stop()
+    expected = score_frame(pdf, "description", hs_column="hs_code", engine=keyword_engine())
+    got = got.set_index("record_id").loc[pdf["record_id"]]
+    expected = expected.set_index("record_id")
+
+    def norm(values):
+        return [None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v for v in values]
+
+    for col in OUTPUT_COLUMNS:
+        assert norm(got[col].tolist()) == norm(expected[col].tolist()), col
