@@ -829,6 +829,8 @@ def score_file(
     if same:
         raise OptionError(f"output: {str(out_path)!r} is the input file; choose another output path")
 
+    if out_path.is_dir():
+        raise OutputWriteError(f"output: {str(out_path)!r} is a directory; give a file name")
     reader = _open_reader(in_path, in_fmt, chunk_size)
     writer: _Writer | None = None
     pool = None
@@ -889,10 +891,16 @@ def score_file(
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            methods = multiprocessing.get_all_start_methods()
+            # fork shares the loaded engine with the workers for free; from Python 3.12 on,
+            # forking a threaded process is deprecated, so use forkserver there.
+            if "fork" in methods and sys.version_info < (3, 12):
+                method = "fork"
+            else:
+                method = "forkserver" if "forkserver" in methods else "spawn"
             ctx = multiprocessing.get_context(method)
-            # The default engine is rebuilt by each worker (after fork it is simply inherited);
-            # a custom engine is sent once per worker, never per chunk.
+            # Each worker gets the engine once (inherited after fork; otherwise the default
+            # engine is rebuilt in the worker and a custom one is pickled once), never per chunk.
             init_engine = None if (method != "fork" and eng is _DEFAULT_ENGINE) else eng
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(init_engine,))
             inflight: collections.deque = collections.deque()

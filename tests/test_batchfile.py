@@ -332,3 +332,10 @@ def test_cli_exit_codes(tmp_path, cli_engine, capsys, argv, expected) -> None:
     if expected in (EXIT_USAGE, EXIT_OUTPUT):
         assert err.startswith("dualuse: error:")
         assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+def test_output_that_is_a_directory_is_refused_before_work(tmp_path, engine) -> None:
+    src = write_records(tmp_path / "in.csv", "csv")
+    (tmp_path / "out.csv").mkdir()
+    with pytest.raises(OutputWriteError, match="is a directory"):
+        score_file(src, tmp_path / "out.csv", text_column="description", engine=engine, progress="never")
