@@ -339,3 +339,42 @@ def test_output_that_is_a_directory_is_refused_before_work(tmp_path, engine) -> 
     (tmp_path / "out.csv").mkdir()
     with pytest.raises(OutputWriteError, match="is a directory"):
         score_file(src, tmp_path / "out.csv", text_column="description", engine=engine, progress="never")
+
+
+class _FakeTTY:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, s: str) -> None:
+        self.parts.append(s)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("total", "unit", "position", "needle"),
+    [(1000, "rows", None, "50%"), (10_000, "bytes", 2_500, "25%"), (None, "rows", None, "elapsed")],
+    ids=["rows-total", "bytes-total", "no-total"],
+)
+def test_progress_line_on_a_terminal(total, unit, position, needle) -> None:
+    from dualuse.progress import Progress
+
+    tty = _FakeTTY()
+    bar = Progress("auto", total=total, total_unit=unit, stream=tty, min_interval=0.0)
+    bar.update(500, position)
+    bar.close()
+    text = "".join(tty.parts)
+    assert text.startswith("\r") and text.endswith("\n")
+    assert "500 rows" in text and "rows/s" in text and needle in text
+    assert ("ETA" in text) is (total is not None)
+
+
+def test_progress_rejects_unknown_mode() -> None:
+    from dualuse.progress import Progress
+
+    with pytest.raises(OptionError, match="progress"):
+        Progress("loud")
