@@ -38,6 +38,42 @@ _SEP = r"[\s\-_/.]*"
 _CYRILLIC_SUFFIX = _LETTER + "{0,3}"
 _TOKEN_TAIL = r"[a-z0-9\-/#+]*"
 _SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
+_SEPARATOR_CHARS = frozenset(" \t\n\r\f\v-_/.")
+
+# ---------------------------------------------------------------------------- leetspeak
+# Digits and symbols written for look-alike letters inside a word ("m1crocontroller",
+# "th3rmal 1mager", "b1nocu1ars"). They cannot be folded away in :mod:`dualuse.normalize`:
+# the same characters are the substance of part numbers (STM32F407, XC7Z020, 16K20, BT40,
+# 3-9x40), which the model and the patterns must keep seeing as written. So leetspeak is a
+# second, narrow reading done here, only where it can matter:
+#
+# * a cheap check first: a leet character right next to a Latin letter (one C-level scan;
+#   ordinary words and separate numbers such as "10 mm" or "2 kW" stop here);
+# * a token (a run of [a-z0-9@$]) is a leet candidate only if it has at least 3 Latin
+#   letters and more letters than leet characters, no digit that leetspeak does not use
+#   (2, 6, 8, 9), no two digits in a row, and no ordinary match or pattern touched it:
+#   codes such as 1C, 50C, 4K, BT40, 16K20, CK6150, XC7Z020, STM32F407, IRF540, 3-9x40
+#   are never re-read, and few ordinary rows get past this step;
+# * the Latin terms are matched a second time with an expression in which each letter of
+#   a term also accepts its leet forms (``i`` -> ``[i1]``); ``1`` reads as ``i`` or ``l``,
+#   which one fixed de-leeting map could not do ("b1nocu1ars");
+# * a leet reading counts only if it replaced at least one character inside a candidate
+#   token and does not overlap anything the ordinary pass found (terms, patterns,
+#   exclusions), so a text without leetspeak gets exactly the results it always had.
+#   Leet readings of exclusion phrases only stop leet terms they cover; they never cancel.
+#
+# The evidence shows it: ``matched_text`` is the original leet spelling beside the term.
+_LEET_FORMS = {"a": "4@", "e": "3", "i": "1", "l": "1", "o": "0", "s": "5$", "t": "7"}
+_LEET_CHARS = "013457@$"
+_LEET_READ = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+# class first, neighbour checked by look-around: several times faster than "[a-z][0-9]|..."
+_LEET_HINT = re.compile(r"[013457@$](?<=[a-z].)|[013457@$](?=[a-z])")
+# codes, not words: a digit leetspeak does not use (2, 6, 8, 9) or two digits in a row
+_CODE_LIKE = re.compile(r"[2689]|\d\d")
+# a whole token with a leet character next to a letter somewhere in it
+_LEET_TOKEN = re.compile(r"(?<![a-z0-9@$])[a-z0-9@$]*?(?:[a-z][013457@$]|[013457@$][a-z])[a-z0-9@$]*")
+#: canonical form for looking up a leet reading: leet characters read, and l read as i
+_LEET_CANON = str.maketrans({**_LEET_READ, "l": "i"})
 
 
 def _is_cjk(ch: str) -> bool:
@@ -129,16 +165,22 @@ class _Trie:
     def __bool__(self) -> bool:
         return bool(self.root)
 
-    def regex(self) -> str:
-        return self._regex(self.root)
+    def regex(self, *, leet: bool = False) -> str:
+        """The trie as a regex; with ``leet`` each letter also accepts its leet forms."""
+        return self._regex(self.root, leet)
 
-    def _regex(self, node: dict) -> str:
+    def _regex(self, node: dict, leet: bool = False) -> str:
         if "" in node and len(node) == 1:
             return ""
         branches = []
         for ch in sorted(k for k in node if k != ""):
-            piece = _SEP if ch == self.SEP else re.escape(ch)
-            branches.append(piece + self._regex(node[ch]))
+            if ch == self.SEP:
+                piece = _SEP
+            elif leet and ch in _LEET_FORMS:
+                piece = "[" + re.escape(ch + _LEET_FORMS[ch]) + "]"
+            else:
+                piece = re.escape(ch)
+            branches.append(piece + self._regex(node[ch], leet))
         optional = "" in node
         if len(branches) == 1 and not optional:
             return branches[0]
@@ -152,6 +194,11 @@ def _with_separator_marks(term: str) -> str:
     return re.sub(r"[\s\-_/.]+", _Trie.SEP, folded)
 
 
+def _leet_compatible(written: str, key: str) -> bool:
+    """True when ``written`` is ``key`` with some letters replaced by their leet forms."""
+    return len(written) == len(key) and all(w == k or w in _LEET_FORMS.get(k, "") for w, k in zip(written, key))
+
+
 class KeywordMatcher:
     """Finds taxonomy terms, patterns and exclusions in texts. Build once, reuse for all rows."""
 
@@ -159,6 +206,7 @@ class KeywordMatcher:
         self.taxonomy = taxonomy
         self.score_cap = score_cap
         self._entries: dict[str, list[_Entry]] = {}
+        self._lat_keys: dict[str, None] = {}  # keys of Latin-script entries, in file order
         tries = {"lat": _Trie(), "cyr": _Trie(), "cjk": _Trie()}
         for t in taxonomy.term_entries(weak_weight=weak_weight):
             self._add(tries, _Entry("term", t.text, t.language, t.subcategory, t.family, t.weight))
@@ -173,6 +221,13 @@ class KeywordMatcher:
         if tries["lat"]:
             parts.append(f"(?<!{_LETTER})(?P<lat>{tries['lat'].regex()})(?!{_LETTER})")
         self._term_re = re.compile("|".join(parts)) if parts else None
+        # the leet reading of the Latin terms (see _LEET_FORMS); keys by canonical form
+        self._leet_re = None
+        self._leet_keys: dict[str, list[str]] = {}
+        if tries["lat"]:
+            self._leet_re = re.compile(f"(?<!{_LETTER})(?P<lat>{tries['lat'].regex(leet=True)})(?!{_LETTER})")
+            for key in self._lat_keys:
+                self._leet_keys.setdefault(key.translate(_LEET_CANON), []).append(key)
 
         self._patterns: dict[str, tuple[str, str, str, float]] = {}
         groups = []
@@ -191,8 +246,11 @@ class KeywordMatcher:
         key = term_key(entry.text)
         if not key:
             return
-        tries[_script_of(entry.text)].add(entry.text)
+        script = _script_of(entry.text)
+        tries[script].add(entry.text)
         self._entries.setdefault(key, []).append(entry)
+        if script == "lat":
+            self._lat_keys[key] = None
 
     # ------------------------------------------------------------------ matching
 
@@ -210,6 +268,7 @@ class KeywordMatcher:
         matches: list[KeywordMatch] = []
         exclusions: list[tuple[_Entry, int, int]] = []  # folded spans
         term_spans: list[tuple[int, int]] = []
+        pattern_spans: list[tuple[int, int]] = []
         if self._term_re is not None:
             for m in self._term_re.finditer(folded):
                 group = m.lastgroup or ""
@@ -244,7 +303,11 @@ class KeywordMatcher:
                     pid, sub, fam, weight = self._patterns[name]
                     start, end = norm.span(s_f, e_f)
                     matches.append(KeywordMatch("pattern", pid, sub, fam, "any", weight, start, end, original[start:end]))
+                    pattern_spans.append((s_f, e_f))
                     break
+        if self._leet_re is not None and _LEET_HINT.search(folded) is not None:  # cheap check first
+            taken = term_spans + pattern_spans + [(s, e) for (_, s, e) in exclusions]
+            matches.extend(self._leet_matches(norm, original, taken))
         hits: list[ExclusionHit] = []
         cancelled_families: set[str] = set()
         for e, s_f, e_f in exclusions:
@@ -258,6 +321,48 @@ class KeywordMatcher:
             matches = [m for m in matches if m.family not in cancelled_families]
         matches.sort(key=lambda m: (m.start, m.end))
         return MatchResult(tuple(matches), tuple(hits), self.family_scores(matches))
+
+    def _leet_matches(self, norm: Normalized, original: str, taken: list[tuple[int, int]]) -> list[KeywordMatch]:
+        """Terms written with leet digits inside words (see the comment at _LEET_FORMS)."""
+        folded = norm.text
+        candidates: list[tuple[int, int]] = []
+        for t in _LEET_TOKEN.finditer(folded):
+            token = t.group()
+            n_leet = sum(token.count(c) for c in _LEET_CHARS)
+            n_letters = sum(1 for c in token if "a" <= c <= "z")
+            if n_letters < 3 or n_letters <= n_leet or _CODE_LIKE.search(token):
+                continue
+            ts, te = t.span()
+            if any(s < te and ts < e for s, e in taken):  # a part number or an ordinary match
+                continue
+            candidates.append((ts, te))
+        if not candidates:
+            return []
+        out: list[KeywordMatch] = []
+        for m in self._leet_re.finditer(folded):  # type: ignore[union-attr]
+            s_f, e_f = m.span()
+            if any(s < e_f and s_f < e for s, e in taken):
+                continue
+            at = [i for i in range(s_f, e_f) if folded[i] not in _SEPARATOR_CHARS]
+            raw_key = "".join(folded[i] for i in at)
+            key = next((k for k in self._leet_keys.get(raw_key.translate(_LEET_CANON), ()) if _leet_compatible(raw_key, k)), None)
+            if key is None:
+                continue
+            replaced = [i for i, k in zip(at, key) if folded[i] != k]
+            if not replaced or not all(any(cs <= i < ce for cs, ce in candidates) for i in replaced):
+                continue  # an ordinary spelling, or a leet character outside a candidate word
+            entries = self._entries[key]
+            if any(e.kind == "exclusion" for e in entries):  # consumed its span; cancels nothing
+                continue
+            start, end = norm.span(s_f, e_f)
+            seen_subs: set[str] = set()
+            for e in entries:
+                if e.subcategory not in seen_subs:
+                    seen_subs.add(e.subcategory)
+                    out.append(
+                        KeywordMatch("term", e.text, e.subcategory, e.family, e.language, e.weight, start, end, original[start:end])
+                    )
+        return out
 
     def family_scores(self, matches: Iterable[KeywordMatch]) -> dict[str, float]:
         """Keyword evidence per family: summed weights of distinct matches, capped."""

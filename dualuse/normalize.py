@@ -37,11 +37,20 @@ _HOMOGLYPHS = {
     "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g",
     # Greek
     "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
-    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "μ": "u",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "μ": "u", "ϲ": "c", "ү": "y",
     # typographic dashes and slashes fold to ASCII so separators stay uniform
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
     "\u2044": "/", "\u2215": "/",
 }
+
+# Capitals whose look-alike differs from their small letter's: Greek Η (eta) looks like H but
+# η like n, Ν (nu) like N but ν like v, Μ like M but μ like u. Mapped *before* case folding,
+# so "ΜCU" or "ΤΗΕRΜΑL" written with Greek capitals still read "mcu" and "thermal" (after
+# case folding they would read "ucu" and "tnerual": an evasion). Per-character and cached,
+# so this costs nothing on the ASCII fast path. Only a taxonomy term written in Greek
+# capitals would fold differently from the same word in Greek small letters; the
+# taxonomy has no Greek terms.
+_CAPITAL_HOMOGLYPHS = {"Η": "h", "Ν": "n", "Μ": "m", "Υ": "y", "Ζ": "z", "Ϲ": "c", "Ү": "y"}
 
 _ASCII_CONTROLS = {i: " " for i in (*range(0, 32), 127)}
 
@@ -62,6 +71,9 @@ def _fold_char(ch: str) -> str:
     out = []
     for c in unicodedata.normalize("NFKD", ch):
         if unicodedata.combining(c):
+            continue
+        if c in _CAPITAL_HOMOGLYPHS:
+            out.append(_CAPITAL_HOMOGLYPHS[c])
             continue
         for d in c.casefold():
             out.append(_HOMOGLYPHS.get(d, d))
