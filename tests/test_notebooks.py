@@ -26,12 +26,13 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 CELL_TIMEOUT = 300  # seconds per cell
 
 pytestmark = [
-    # jupyter_client / zmq may warn while the kernel shuts down; those are not our warnings
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:jupyter_client.*"),
+    # Depending on their versions, jupyter_core / jupyter_client / pyzmq warn at import or while
+    # the kernel shuts down (platformdirs migration, sockets closed by the garbage collector,
+    # the Windows event loop). Those are not dualuse's warnings; nothing else is filtered.
     pytest.mark.filterwarnings("ignore::DeprecationWarning:jupyter_core.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:jupyter_client.*"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning:zmq.*"),
     pytest.mark.filterwarnings("ignore::ResourceWarning:zmq.*"),
-    pytest.mark.filterwarnings("ignore:.*unclosed.*:ResourceWarning"),
     pytest.mark.filterwarnings("ignore:Proactor event loop does not implement add_reader:RuntimeWarning"),
 ]
 
