@@ -7,7 +7,7 @@ matching by one compiled expression per text, fusion in numpy.
 
 Fusion is log-linear. For each category c::
 
-    logit[c] = log P_model(c | text) + keyword_weight * keyword_score[c]
+    logit[c] = log P_model(c | text) + none_bias * [c == none] + keyword_weight * keyword_score[c]
                + hs_weight * [hs family == c]        (hs_none_weight when the code says none)
     P = softmax(logit / temperature)
 
@@ -33,7 +33,7 @@ from .matcher import KeywordMatcher, MatchResult
 from .normalize import normalize
 from .taxonomy import Taxonomy
 
-__all__ = ["FusionConfig", "TextModel", "Engine", "ChunkResult", "RowFacts", "STATUSES"]
+__all__ = ["FusionConfig", "TextModel", "Engine", "ChunkResult", "RowFacts", "STATUSES", "fuse"]
 
 #: Per-row statuses of batch scoring. Only ``ok`` and ``invalid_hs_code`` rows carry a category
 #: (an invalid code is ignored and reported; the text is still screened).
@@ -47,8 +47,11 @@ class FusionConfig:
     keyword_weight: float = 3.0
     hs_weight: float = 4.0
     hs_none_weight: float = 1.0
-    #: Without a model: log-odds in favour of ``none`` when nothing matched.
-    no_model_none_prior: float = 1.5
+    #: Without a model: log-odds in favour of ``none`` when nothing matched (above one weak
+    #: term, 0.5 x keyword_weight = 1.5, below one strong term, 3.0: a weak term alone never flags).
+    no_model_none_prior: float = 2.0
+    #: With a model: log-odds added to ``none`` (the training corpus over-represents families).
+    none_bias: float = 0.0
     temperature: float = 1.0
     #: A ``none`` row whose largest family probability reaches this is still sent to review.
     review_threshold: float = 0.25
@@ -60,7 +63,7 @@ class FusionConfig:
     def describe(self) -> str:
         return (
             f"loglinear-v1(kw={self.keyword_weight:g},hs={self.hs_weight:g},hs_none={self.hs_none_weight:g},"
-            f"prior={self.no_model_none_prior:g},T={self.temperature:g})"
+            f"prior={self.no_model_none_prior:g},none_bias={self.none_bias:g},T={self.temperature:g})"
         )
 
 
@@ -209,21 +212,29 @@ class Engine:
                 mp = np.asarray(self.model.predict_proba(unique.tolist()), dtype=float)[inverse.ravel()]
                 model_probs = np.full((n, len(CATEGORIES)), np.nan)
                 model_probs[idx] = mp
-                base = np.log(np.clip(mp, 1e-9, 1.0))
             else:
-                base = np.zeros((len(ok_rows), len(CATEGORIES)))
-                base[:, NONE_INDEX] = self.fusion.no_model_none_prior
-            text_logits = base + self.fusion.keyword_weight * kw
-            hs_logits = np.zeros_like(text_logits)
+                mp = None
+            hs_onehot = np.zeros_like(kw)
             for j, i in enumerate(ok_rows):
                 fam = facts[i].hs_family
                 if fam is not None and not facts[i].hs_ambiguous:
-                    w = self.fusion.hs_none_weight if fam == "none" else self.fusion.hs_weight
-                    hs_logits[j, CATEGORY_INDEX[fam]] = w
-            text_probs[idx] = _softmax(text_logits / self.fusion.temperature)
-            probs[idx] = _softmax((text_logits + hs_logits) / self.fusion.temperature)
+                    hs_onehot[j, CATEGORY_INDEX[fam]] = 1.0
+            text_probs[idx] = fuse(mp, kw, None, self.fusion)
+            probs[idx] = fuse(mp, kw, hs_onehot, self.fusion)
 
         return self._decide(status, error, probs, text_probs, model_probs, facts)
+
+    def text_components(self, texts: Sequence[str]) -> tuple[np.ndarray | None, np.ndarray]:
+        """Model probabilities (or None) and keyword scores of valid texts: the fusion's inputs."""
+        res = self.score(texts)
+        bad = [i for i, st in enumerate(res.status) if st != "ok"]
+        if bad:
+            raise InputTypeError(f"texts[{bad[0]}]: expected a valid description, got status {res.status[bad[0]]!r}")
+        kw = np.zeros((len(texts), len(CATEGORIES)))
+        for i, f in enumerate(res.facts):
+            for fam in FAMILIES:
+                kw[i, CATEGORY_INDEX[fam]] = f.match.family_scores[fam]  # type: ignore[union-attr]
+        return res.model_probabilities, kw
 
     def _attach_hs(self, code: object, f: RowFacts, i: int, status: list[str], error: list[str | None]) -> None:
         if _is_missing(code) or (isinstance(code, str) and not code.strip()):
@@ -325,6 +336,22 @@ class Engine:
                 if fam == category and f.hs.digits.startswith(prefix):
                     return sub_id
         return best_sub
+
+
+def fuse(model_probs: np.ndarray | None, keyword: np.ndarray, hs_onehot: np.ndarray | None, cfg: FusionConfig) -> np.ndarray:
+    """The fusion rule (module docstring) on arrays: (n, 4) inputs in CATEGORIES order."""
+    if model_probs is not None:
+        logits = np.log(np.clip(model_probs, 1e-9, 1.0))
+        logits[:, NONE_INDEX] += cfg.none_bias
+    else:
+        logits = np.zeros_like(keyword)
+        logits[:, NONE_INDEX] = cfg.no_model_none_prior
+    logits = logits + cfg.keyword_weight * keyword
+    if hs_onehot is not None:
+        weights = np.full(len(CATEGORIES), cfg.hs_weight)
+        weights[NONE_INDEX] = cfg.hs_none_weight
+        logits = logits + hs_onehot * weights
+    return _softmax(logits / cfg.temperature)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
