@@ -20,13 +20,18 @@ def _default_model_available() -> bool:
     return resources.files("dualuse").joinpath("data/model/manifest.json").is_file()
 
 
-@pytest.fixture(scope="module", params=["keyword", "default"])
+@pytest.fixture(scope="module", params=["keyword", "small-model", "default"])
 def engine(request):
     from dualuse.engine import Engine
     from dualuse.taxonomy import default_taxonomy
 
     if request.param == "keyword":
         return Engine(default_taxonomy(), model=None)
+    if request.param == "small-model":  # a real fitted model (conftest trains it once per session)
+        try:
+            return request.getfixturevalue("small_engine")
+        except pytest.FixtureLookupError:
+            pytest.skip("no small_engine fixture in conftest")
     if not _default_model_available():
         pytest.skip("the embedded default model (dualuse/data/model/) is not built yet")
     from dualuse.api import default_engine
