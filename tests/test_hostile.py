@@ -183,6 +183,17 @@ def test_overlapping_repeats_refused(regex: str) -> None:
         check_pattern_is_safe(regex)
 
 
+@pytest.mark.xfail(strict=True, reason="check_pattern_is_safe compiles with warnings on: re's FutureWarning "
+                   "('Possible nested set') escapes load_taxonomy under -W error instead of a TaxonomyError")
+def test_ambiguous_set_pattern_is_a_taxonomy_error(tmp_path) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TaxonomyError):
+            load_taxonomy(_taxonomy_with_pattern(tmp_path, "[[a]x"))
+
+
 def _taxonomy_with_pattern(tmp_path: Path, regex: str) -> Path:
     path = tmp_path / "evil.toml"
     path.write_text(
