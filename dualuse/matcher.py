@@ -165,6 +165,15 @@ class _Trie:
     def __bool__(self) -> bool:
         return bool(self.root)
 
+    def guard(self) -> str:
+        """A lookahead on the characters a term can start with.
+
+        The regex engine tries an alternation branch by branch; without this, every position
+        of every text pays for hundreds of failing first characters (3x slower).
+        """
+        firsts = sorted(k for k in self.root if k not in ("", self.SEP))
+        return "(?=[" + "".join(re.escape(c) for c in firsts) + "])" if firsts else ""
+
     def regex(self, *, leet: bool = False) -> str:
         """The trie as a regex; with ``leet`` each letter also accepts its leet forms."""
         return self._regex(self.root, leet)
@@ -199,6 +208,65 @@ def _leet_compatible(written: str, key: str) -> bool:
     return len(written) == len(key) and all(w == k or w in _LEET_FORMS.get(k, "") for w, k in zip(written, key))
 
 
+def _pattern_alternation(members: list[tuple[str, str]]) -> re.Pattern[str]:
+    groups = "|".join(f"(?P<{name}>{body})" for name, body in members)
+    return re.compile(f"(?:{groups}){_TOKEN_TAIL}", re.IGNORECASE)
+
+
+def _first_chars(regex: str) -> set[str] | None:
+    """The lower-case characters a pattern can start with, or None when that is not simple to tell."""
+    try:
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        return _first_of(sre_parse.parse(regex))
+    except Exception:  # any surprise: try the pattern everywhere, which is always correct
+        return None
+
+
+def _first_of(items) -> set[str] | None:  # noqa: ANN001 - private parser types
+    items = list(items)
+    for pos, (op, arg) in enumerate(items):
+        name = str(op)
+        if name == "AT":
+            continue
+        if name == "LITERAL":
+            return {chr(arg).lower()}
+        if name == "IN":
+            out: set[str] = set()
+            for iop, iarg in arg:
+                iname = str(iop)
+                if iname == "LITERAL":
+                    out.add(chr(iarg).lower())
+                elif iname == "RANGE":
+                    out.update(chr(x).lower() for x in range(iarg[0], iarg[1] + 1))
+                elif iname == "CATEGORY" and str(iarg).endswith("CATEGORY_DIGIT"):
+                    out.update("0123456789")
+                else:
+                    return None
+            return out
+        if name == "BRANCH":
+            out = set()
+            for branch in arg[1]:
+                first = _first_of(branch)
+                if first is None:
+                    return None
+                out |= first
+            return out
+        if name == "SUBPATTERN":
+            return _first_of(arg[-1])
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, _hi, sub = arg
+            first = _first_of(sub)
+            if first is None or lo > 0:
+                return first
+            rest = _first_of(items[pos + 1 :])  # optional: it may start with what follows
+            return None if rest is None else first | rest
+        return None
+    return None
+
+
 class KeywordMatcher:
     """Finds taxonomy terms, patterns and exclusions in texts. Build once, reuse for all rows."""
 
@@ -215,11 +283,11 @@ class KeywordMatcher:
                 self._add(tries, _Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope))
         parts = []
         if tries["cjk"]:
-            parts.append(f"(?P<cjk>{tries['cjk'].regex()})")
+            parts.append(f"{tries['cjk'].guard()}(?P<cjk>{tries['cjk'].regex()})")
         if tries["cyr"]:
-            parts.append(f"(?<!{_LETTER})(?P<cyr>{tries['cyr'].regex()}){_CYRILLIC_SUFFIX}(?!{_LETTER})")
+            parts.append(f"{tries['cyr'].guard()}(?<!{_LETTER})(?P<cyr>{tries['cyr'].regex()}){_CYRILLIC_SUFFIX}(?!{_LETTER})")
         if tries["lat"]:
-            parts.append(f"(?<!{_LETTER})(?P<lat>{tries['lat'].regex()})(?!{_LETTER})")
+            parts.append(f"{tries['lat'].guard()}(?<!{_LETTER})(?P<lat>{tries['lat'].regex()})(?!{_LETTER})")
         self._term_re = re.compile("|".join(parts)) if parts else None
         # the leet reading of the Latin terms (see _LEET_FORMS); keys by canonical form
         self._leet_re = None
@@ -230,17 +298,31 @@ class KeywordMatcher:
                 self._leet_keys.setdefault(key.translate(_LEET_CANON), []).append(key)
 
         self._patterns: dict[str, tuple[str, str, str, float]] = {}
-        groups = []
+        compiled: list[tuple[str, str, set[str] | None]] = []  # (group name, body, first characters)
         for sub in taxonomy.subcategories:
             for p in sub.patterns:
                 name = f"p{len(self._patterns)}"
                 self._patterns[name] = (p.id, sub.id, sub.family, p.weight)
                 # author groups become non-capturing so only our named groups capture
                 body = re.sub(r"(?<!\\)\((?!\?)", "(?:", p.regex)
-                groups.append(f"(?P<{name}>{body})")
-        self._pattern_re = (
-            re.compile(f"(?<![a-z0-9])(?:{'|'.join(groups)}){_TOKEN_TAIL}", re.IGNORECASE) if groups else None
-        )
+                compiled.append((name, body, _first_chars(p.regex)))
+        # One alternation of 165 patterns tried at every position costs ~1.5 ms a row. Instead
+        # each pattern is filed under the characters it can start with, and at each token
+        # start only the patterns for that character are tried (same order, same result).
+        self._pattern_dispatch: dict[str, re.Pattern[str]] = {}
+        self._pattern_fallback: re.Pattern[str] | None = None
+        self._pattern_start: re.Pattern[str] | None = None
+        if compiled:
+            wildcard = [(n, b) for n, b, first in compiled if first is None]
+            chars = sorted({c for _, _, first in compiled if first for c in first})
+            for c in chars:
+                members = [(n, b) for n, b, first in compiled if first is None or c in first]
+                self._pattern_dispatch[c] = _pattern_alternation(members)
+            if wildcard:
+                self._pattern_fallback = _pattern_alternation(wildcard)
+                self._pattern_start = re.compile(r"(?<![a-z0-9])(?=.)", re.DOTALL)
+            else:
+                self._pattern_start = re.compile("(?<![a-z0-9])[" + "".join(re.escape(c) for c in chars) + "]")
 
     def _add(self, tries: dict[str, _Trie], entry: _Entry) -> None:
         key = term_key(entry.text)
@@ -291,9 +373,18 @@ class KeywordMatcher:
                         KeywordMatch("term", e.text, e.subcategory, e.family, e.language, e.weight, start, end, original[start:end])
                     )
                 term_spans.append((m.start(), m.end()))
-        if self._pattern_re is not None:
+        if self._pattern_start is not None:
             overlap_excl = [(s, e) for (x, s, e) in exclusions if x.scope == "overlap"]
-            for m in self._pattern_re.finditer(folded):
+            resume = 0
+            for start_match in self._pattern_start.finditer(folded):
+                i = start_match.start()
+                if i < resume:
+                    continue
+                rx = self._pattern_dispatch.get(folded[i], self._pattern_fallback)
+                m = rx.match(folded, i) if rx is not None else None
+                if m is None:
+                    continue
+                resume = m.end()
                 s_f, e_f = m.span()
                 if any(s < e_f and s_f < e for s, e in overlap_excl):
                     continue
