@@ -121,16 +121,17 @@ def save_model(model: Any, directory: str | Path, *, model_id: str, fusion: Fusi
 def read_manifest(directory: str | Path) -> ModelManifest:
     """Read and validate a model directory's manifest (nothing is unpickled)."""
     path = Path(directory) / MANIFEST_FILE
-    try:
-        size = path.stat().st_size
+    try:  # bounded read: the limit holds on the bytes read
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_MANIFEST_BYTES + 1)
     except OSError as exc:
-        raise ModelIntegrityError(f"model manifest {path}: cannot read it ({exc.strerror}); {REBUILD_HINT}") from None
-    if size > MAX_MANIFEST_BYTES:
-        raise ModelIntegrityError(f"model manifest {path}: {size} bytes exceeds the {MAX_MANIFEST_BYTES}-byte limit")
+        raise ModelIntegrityError(f"model manifest {path}: cannot read it ({exc.strerror or exc}); {REBUILD_HINT}") from None
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ModelIntegrityError(f"model manifest {path}: size exceeds the {MAX_MANIFEST_BYTES}-byte limit")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelIntegrityError(f"model manifest {path}: not valid UTF-8 JSON ({exc})") from None
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelIntegrityError(f"model manifest {path}: not valid UTF-8 JSON ({type(exc).__name__})") from None
     if not isinstance(raw, dict):
         raise ModelIntegrityError(f"model manifest {path}: expected a JSON object, got {type(raw).__name__}")
     if raw.get("format_version") != FORMAT_VERSION:
@@ -150,8 +151,9 @@ def _verify_file(directory: Path, manifest: ModelManifest) -> bytes:
     if Path(manifest.model_file).name != manifest.model_file:
         raise ModelIntegrityError(f"model manifest: model_file {manifest.model_file!r} must be a plain file name")
     path = directory / manifest.model_file
-    try:
-        payload = path.read_bytes()
+    try:  # never read more than the manifest promises (plus one byte to detect growth)
+        with open(path, "rb") as fh:
+            payload = fh.read(manifest.model_size + 1)
     except OSError as exc:
         raise ModelIntegrityError(f"model file {path}: cannot read it ({exc.strerror}); {REBUILD_HINT}") from None
     if len(payload) != manifest.model_size:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -280,13 +281,16 @@ def _merge_subcategory(base: Subcategory, add: Subcategory, where: str) -> Subca
 def check_pattern_is_safe(regex: str) -> None:
     """Refuse patterns that could backtrack catastrophically or that do more than match.
 
-    Allowed: literals, character classes, groups, alternation, bounded or simple repeats.
-    Refused: a repeat inside a repeat (``(a+)+``), back-references, look-arounds,
-    conditionals, inline flags and unbounded repeats of more than 20.
+    Allowed: literals, character classes, groups, alternation, bounded or simple repeats,
+    optional parts (``(a|b)?``, ``(x\\d+)?``), inline flags. Refused: a repeat or an alternation inside a repeat (``(a+)+``,
+    ``(a|aa)+``), more than one repeat of more than 20 (``\\w+\\w+x`` is cubic),
+    back-references, look-arounds, conditionals, and anything ``re`` warns about.
     """
     try:
-        compiled = re.compile(regex)
-    except re.error as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. FutureWarning "possible nested set"
+            compiled = re.compile(regex)
+    except (re.error, Warning) as exc:
         raise ValueError(f"not a valid regular expression: {exc}") from None
     if compiled.groups > 10:
         raise ValueError("too many groups (at most 10)")
@@ -294,26 +298,36 @@ def check_pattern_is_safe(regex: str) -> None:
         from re import _parser as sre_parse  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - Python 3.10
         import sre_parse  # type: ignore[no-redef]
-    parsed = sre_parse.parse(regex)
-    _walk_regex(parsed, sre_parse, inside_repeat=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = sre_parse.parse(regex)
+    long_repeats = [0]
+    _walk_regex(parsed, sre_parse, inside_repeat=False, long_repeats=long_repeats)
 
 
-def _walk_regex(items, sre_parse, *, inside_repeat: bool) -> None:  # noqa: ANN001 - private parser types
+def _walk_regex(items, sre_parse, *, inside_repeat: bool, long_repeats: list[int]) -> None:  # noqa: ANN001
     names = sre_parse
     for op, arg in items:
         name = str(op)
         if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
             lo, hi, sub = arg
-            if inside_repeat:
+            if inside_repeat:  # anything repeated inside a repeat, even an optional part
                 raise ValueError("nested repeats (a repeat inside a repeat) can backtrack catastrophically")
             if hi is names.MAXREPEAT and lo > 20:
                 raise ValueError("unbounded repeat with a large minimum")
-            _walk_regex(sub, sre_parse, inside_repeat=True)
+            if hi is names.MAXREPEAT or hi > 20:
+                long_repeats[0] += 1
+                if long_repeats[0] > 1:
+                    raise ValueError("more than one long repeat (e.g. \\w+\\w+) can backtrack polynomially")
+            # inside an optional part (max 1, tried at most twice) repeats and alternations are fine
+            _walk_regex(sub, sre_parse, inside_repeat=hi != 1, long_repeats=long_repeats)
         elif name == "SUBPATTERN":
-            _walk_regex(arg[-1], sre_parse, inside_repeat=inside_repeat)
+            _walk_regex(arg[-1], sre_parse, inside_repeat=inside_repeat, long_repeats=long_repeats)
         elif name == "BRANCH":
+            if inside_repeat:
+                raise ValueError("an alternation inside a repeat ((a|aa)+) can backtrack exponentially")
             for branch in arg[1]:
-                _walk_regex(branch, sre_parse, inside_repeat=inside_repeat)
+                _walk_regex(branch, sre_parse, inside_repeat=inside_repeat, long_repeats=long_repeats)
         elif name in ("GROUPREF", "GROUPREF_EXISTS", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP"):
             raise ValueError(f"{name.lower()} is not allowed in taxonomy patterns")
         elif name in ("LITERAL", "NOT_LITERAL", "IN", "ANY", "AT", "RANGE", "CATEGORY", "NEGATE"):
@@ -408,13 +422,13 @@ def load_taxonomy(path: str | Path | None = None, *, extend_default: bool = Fals
             raise TaxonomyError(f"path: expected a str or pathlib.Path, got {type(path).__name__}")
         p = Path(path)
         where = str(p)
-        try:
-            size = p.stat().st_size
+        try:  # bounded read: the limit holds on the bytes read, not on what stat() says
+            with open(p, "rb") as fh:
+                raw_bytes = fh.read(MAX_TAXONOMY_BYTES + 1)
         except OSError as exc:
-            raise TaxonomyError(f"{where}: cannot read taxonomy file: {exc.strerror}") from None
-        if size > MAX_TAXONOMY_BYTES:
-            raise TaxonomyError(f"{where}: taxonomy file is {size} bytes; the limit is {MAX_TAXONOMY_BYTES}")
-        raw_bytes = p.read_bytes()
+            raise TaxonomyError(f"{where}: cannot read taxonomy file: {exc.strerror or exc}") from None
+        if len(raw_bytes) > MAX_TAXONOMY_BYTES:
+            raise TaxonomyError(f"{where}: taxonomy file is over {MAX_TAXONOMY_BYTES} bytes; the limit is {MAX_TAXONOMY_BYTES}")
     try:
         raw = tomllib.loads(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError as exc:

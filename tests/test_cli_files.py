@@ -206,8 +206,6 @@ def test_bad_taxonomy_file_exits_3(tmp_path, cli_engine, capsys) -> None:
     assert not (tmp_path / "out.csv").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="load_taxonomy lets IsADirectoryError escape: the CLI crashes with a traceback "
-                   "instead of exiting 3 (see test_hostile.test_taxonomy_path_that_is_a_directory)")
 def test_taxonomy_that_is_a_directory_exits_3(tmp_path, cli_engine, capsys) -> None:
     src = tmp_path / "in.csv"
     src.write_text(HEADER + "".join(GOOD), encoding="utf-8")

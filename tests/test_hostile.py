@@ -171,20 +171,12 @@ def test_more_unsafe_patterns_refused(regex: str) -> None:
         check_pattern_is_safe(regex)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="taxonomy.check_pattern_is_safe accepts alternation inside a repeat ((a|aa)+b: exponential) and "
-    "several unbounded repeats in a row (\\w+\\w+\\w+x: cubic; hours on a 20,000-character token); "
-    "see SECURITY.md and the patch proposed in the robustness report",
-)
 @pytest.mark.parametrize("regex", ["(a|aa)+b", "(?:a|ab)*c", "\\w+\\w+\\w+x", "[a-z]+[a-z]+[a-z]+x"])
 def test_overlapping_repeats_refused(regex: str) -> None:
     with pytest.raises(ValueError):
         check_pattern_is_safe(regex)
 
 
-@pytest.mark.xfail(strict=True, reason="check_pattern_is_safe compiles with warnings on: re's FutureWarning "
-                   "('Possible nested set') escapes load_taxonomy under -W error instead of a TaxonomyError")
 def test_ambiguous_set_pattern_is_a_taxonomy_error(tmp_path) -> None:
     import warnings
 
@@ -281,14 +273,11 @@ def test_taxonomy_just_over_the_size_limit_refused(tmp_path) -> None:
         load_taxonomy(path)
 
 
-@pytest.mark.xfail(strict=True, reason="load_taxonomy lets IsADirectoryError escape instead of raising TaxonomyError")
 def test_taxonomy_path_that_is_a_directory(tmp_path) -> None:
     with pytest.raises(TaxonomyError, match="cannot read taxonomy file"):
         load_taxonomy(tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="load_taxonomy checks the size with stat() and then reads the whole file: a file "
-                   "that grows, or a device/FIFO whose stat size is 0, is read without limit")
 def test_taxonomy_size_limit_holds_on_the_bytes_read(tmp_path, monkeypatch) -> None:
     path = tmp_path / "grows.toml"
     path.write_bytes((FIXTURES / "mini_taxonomy.toml").read_bytes() + b"#" * MAX_TAXONOMY_BYTES)
@@ -384,8 +373,6 @@ def test_bad_manifest_refused_before_unpickling(model_copy, monkeypatch, content
     assert calls == []
 
 
-@pytest.mark.xfail(strict=True, reason="read_manifest does not catch RecursionError from json.loads on a deeply nested "
-                   "(small) manifest, so it escapes as a non-dualuse error")
 def test_deeply_nested_manifest_refused(model_copy) -> None:
     (model_copy / "manifest.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(ModelIntegrityError, match="not valid UTF-8 JSON"):
@@ -402,7 +389,6 @@ def test_manifest_fields_validated(model_copy, extra) -> None:
         persistence.load_model(model_copy)
 
 
-@pytest.mark.xfail(strict=True, reason="read_manifest lets IsADirectoryError escape (the CLI then shows a traceback, not exit 3)")
 def test_manifest_that_is_a_directory(model_copy) -> None:
     (model_copy / "manifest.json").unlink()
     (model_copy / "manifest.json").mkdir()
