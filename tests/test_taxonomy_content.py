@@ -554,3 +554,74 @@ def test_matcher_builds_and_reports_evidence(taxonomy):
     m = KeywordMatcher(taxonomy).match("CNC lathe CK6140 with BT40 holders")
     subs = {x.subcategory for x in m.matches}
     assert "machine_tools.lathes" in subs and "machine_tools.parts_accessories" in subs
+
+
+# --------------------------------------------------------------------------- tariff and trader wording
+# Nomenclature-style lines (heading texts, "excl." clauses, headings that list family items in
+# passing) and their LABELS.md family, written from the HS 2022 structure.
+
+TARIFF_HITS = [
+    ("t_8456", "Machine tools for working any material by removal of material, by laser or other light or photon beam processes", MT),
+    ("t_8456_excl_welding", "Machine tools operated by laser (excl. soldering and welding machines, material testing machines)", MT),
+    ("t_8457_unit", "Unit construction machines (single station), for working metal", MT),
+    ("t_8459_way_type", "Way-type unit head machines for drilling, boring, milling, threading or tapping", MT),
+    ("t_8461_shaping", "Shaping or slotting machines, for working metals, metal carbides or cermets", MT),
+    ("t_8463_draw", "Draw-benches for bars, tubes, profiles, wire or the like", MT),
+    ("t_8463_other", "Other machine tools for working metal without removing material", MT),
+    ("t_8466_work_holders", "Parts and accessories of machine tools; work holders", MT),
+    ("t_8466_93", "Parts and accessories for machines of headings 8456 to 8461, n.e.s.", MT),
+    ("t_8537_nc_panel", "Numerical control panels with built-in automatic data-processing machines", MT),
+    ("t_8542_31", "Electronic integrated circuits; processors and controllers, whether or not combined with memories", ME),
+    ("t_8541_49", "Photosensitive semiconductor devices (excl. photovoltaic generators and cells)", ME),
+    ("t_8541_51", "Semiconductor-based transducers", ME),
+    ("t_8541_60", "Mounted piezo-electric crystals", ME),
+    ("t_8486_10", "Machines and apparatus for the manufacture of boules or wafers", ME),
+    ("t_8486_30", "Machines and apparatus of a kind used solely or principally for the manufacture of flat panel displays", ME),
+    ("t_9001_heading", "Optical fibres and optical fibre bundles; lenses (including contact lenses), prisms, mirrors and other optical elements, unmounted", OP),
+    ("t_9001_90", "Lenses, prisms, mirrors and other optical elements, unmounted (excl. contact lenses and spectacle lenses)", OP),
+    ("t_9002_20", "Filters, optical, framed or mounted, being parts of instruments", OP),
+    ("t_9013_20", "Lasers, other than laser diodes", OP),
+    ("t_9013_80", "Optical appliances and instruments, n.e.s.", OP),
+    ("t_9013_parts", "Parts and accessories for lasers", OP),
+    ("t_8525_83", "Night vision television cameras, digital cameras and video camera recorders", OP),
+    ("t_9027_50", "Instruments and apparatus for chemical analysis using UV, visible or IR optical radiations", OP),
+]
+
+
+@pytest.mark.parametrize(("text", "family"), _cases(TARIFF_HITS))
+def test_tariff_wording_hits(engine, text, family):
+    assert _family(engine, text) == family
+
+
+TARIFF_MISSES = [
+    ("t_8536_connectors", "Fuses for a current <= 10 A; connectors for optical fibres, optical fibre bundles or cables"),
+    ("t_8544_cables", "Insulated electric conductors; optical fibre cables, made up of individually sheathed fibres"),
+    ("t_8540_tubes", "Thermionic, cold cathode or photocathode valves and tubes; cathode ray tubes"),
+    ("t_9015_heading", "Surveying instruments and appliances, excluding compasses; rangefinders; Theodolites and tachymeters"),
+    ("t_9027_heading", "Instruments for physical or chemical analysis (for example, polarimeters, refractometers, spectrometers, gas or smoke analysis apparatus); Gas or smoke analysis apparatus"),
+    ("t_9027_mass_spec", "Mass spectrometers"),
+    ("t_7001_glass", "Optical glass in the mass"),
+    ("t_7009_mirrors", "Glass mirrors, unframed (excl. rear-view mirrors for vehicles, optical mirrors)"),
+    ("t_9001_contact", "Lenses, contact; unmounted"),
+    ("t_9012_electron", "Microscopes other than optical microscopes; diffraction apparatus"),
+    ("t_8205_hand_tools", "Vices, clamps and the like (excl. accessories for and parts of machine tools or water-jet cutting machines)"),
+    ("t_8207_tools", "Interchangeable tools for hand tools or for machine tools (for example, for pressing, stamping, punching, tapping)"),
+    ("t_8464_stone", "Machine tools for working stone, ceramics, concrete or for cold working glass; grinding or polishing machines"),
+    ("t_8465_wood", "Machine-tools; for working wood, cork, bone, hard rubber or hard plastics; sawing machines"),
+    ("t_8466_92", "Parts and accessories for machine tools for working wood, cork, bone, hard rubber"),
+    ("t_8537_boards", "Boards, panels, consoles, desks and other bases, including numerical control apparatus, other than switching apparatus; Programmable memory controllers"),
+    ("t_8448_spindles", "Spindles, spindle flyers, spinning rings and ring travellers"),
+    ("t_8474_grinding", "Crushing or grinding machines for solid mineral substances"),
+    ("t_8541_41", "Photosensitive semiconductor devices, light emitting diodes (LED)"),
+    ("t_8541_43", "Photovoltaic cells assembled in modules or made up into panels"),
+    ("t_8504_rectifiers", "Static converters (for example, rectifiers); Rectifiers"),
+    ("t_8414_fans", "Fans of a kind used solely or principally for cooling microprocessors"),
+    ("t_8523_smart_cards", "Cards incorporating one or more electronic integrated circuits (smart cards)"),
+    ("t_8514_furnaces", "Furnaces and ovens, other than for the manufacture of semiconductor devices on semiconductor wafers"),
+    ("t_4401_chips", "Fuel wood; wood in chips or particles"),
+]
+
+
+@pytest.mark.parametrize("text", [pytest.param(t, id=i) for i, t in TARIFF_MISSES])
+def test_tariff_wording_misses(engine, text):
+    assert _family(engine, text) == NO
