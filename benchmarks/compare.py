@@ -281,7 +281,14 @@ def train_phase(name: str, cfg: dict, work: Path) -> dict:
     t0 = time.perf_counter()
     frame = training_corpus(data_dir)
     t_corpus = time.perf_counter() - t0
-    out: dict = {"corpus_rows": int(len(frame)), "corpus_rows_per_label": frame["label"].value_counts().sort_index().to_dict(),
+    import hashlib
+
+    from dualuse.taxonomy import default_taxonomy
+
+    tax = default_taxonomy()
+    out: dict = {"taxonomy_version": tax.version, "taxonomy_sha256": tax.sha256,
+                 "corpus_sha256": hashlib.sha256("\n".join(frame["label"] + "\t" + frame["text"]).encode("utf-8")).hexdigest(),
+                 "corpus_rows": int(len(frame)), "corpus_rows_per_label": frame["label"].value_counts().sort_index().to_dict(),
                  "corpus_build_s": round(t_corpus, 1)}
     if name == "tfidf_lr":
         from dualuse.normalize import fold
@@ -443,7 +450,11 @@ def score_phase(name: str, cfg: dict, work: Path) -> dict:
     batch, batch_desc = throughput_batch(data_dir, int(cfg["throughput_rows"]), SEED)
     t_imports = time.perf_counter()
     scorer = Scorer(name, cfg, work)
-    out: dict = {"load_s": round(scorer.load_s, 2), "size_bytes": scorer.size_bytes, **scorer.facts}
+    from dualuse.taxonomy import default_taxonomy
+
+    tax = default_taxonomy()
+    out: dict = {"load_s": round(scorer.load_s, 2), "size_bytes": scorer.size_bytes, **scorer.facts,
+                 "taxonomy_version": tax.version, "taxonomy_sha256": tax.sha256}
     log(f"{name}: loaded in {scorer.load_s:.1f} s")
     # quality on every set
     out["sets"] = {}
@@ -682,6 +693,17 @@ def render_markdown(rep: dict) -> str:
         f"- 1-min load average before each contender: {', '.join(_f(x, '.1f') for x in la)}; at the end {rep['loadavg_end'][0]:.1f}. "
         "On 2 cores anything above ~0.5 means other work was running: timings are then noisy (both ways)."
     )
+    taxa = {(r.get("taxonomy_version"), r.get("taxonomy_sha256")) for r in res.values() if r.get("taxonomy_sha256")}
+    taxa |= {(r["train"].get("taxonomy_version"), r["train"].get("taxonomy_sha256")) for r in res.values()
+             if r.get("train", {}).get("taxonomy_sha256")}
+    if len(taxa) == 1:
+        (tv, tsha), = taxa
+        L.append(f"- taxonomy {tv} (sha256 {tsha[:12]}…) for every contender and every training corpus")
+    elif len(taxa) > 1:
+        L.append(f"- **the taxonomy changed during the run** ({', '.join(sorted(str(v) for v, _ in taxa))}): rerun on a quiet tree")
+    dm = res.get("dualuse_default", {})
+    if dm.get("model_id"):
+        L.append(f"- dualuse model: {dm['model_id']} (sha256 {dm['model_sha256'][:12]}…)")
     if rep.get("default_model_override"):
         L.append("- **dualuse default used a model given with `--default-model`, not the embedded one.**")
     L.append("")
