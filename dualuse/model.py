@@ -148,6 +148,21 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             return np.zeros((0, len(CATEGORIES)))
         return self.classifier_.predict_proba(self._features(texts))[:, self._order_]
 
+    def _relative_coef(self) -> np.ndarray:
+        # multinomial: a feature's push towards class k relative to the mean class; computed
+        # once per process (not pickled: see __getstate__) because explain() runs per result
+        rel = self.__dict__.get("_relative_coef_cache")
+        if rel is None:
+            coef = self.classifier_.coef_
+            rel = coef - coef.mean(axis=0)
+            self.__dict__["_relative_coef_cache"] = rel
+        return rel
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_relative_coef_cache", None)
+        return state
+
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """The most probable category per text."""
         return np.asarray(CATEGORIES, dtype=object)[np.argmax(self.predict_proba(X), axis=1)]
@@ -157,9 +172,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "classifier_")
         row = self._features([text])
         k = list(self.classifier_.classes_).index(category)
-        coef = self.classifier_.coef_
-        # multinomial: contribution of a feature to class k relative to the mean class
-        rel = coef[k] - coef.mean(axis=0)
+        rel = self._relative_coef()[k]
         contrib = row.data * rel[row.indices]
         order = np.argsort(-contrib)[:top_k]
         return [(str(self.feature_names_[row.indices[j]]), float(contrib[j])) for j in order if contrib[j] > 0]
