@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
+from .categories import CATEGORIES
 from .engine import ChunkResult, Engine
 from .errors import EmptyTextError, InputTypeError, InvalidHSCodeError, describe
 from .results import (
@@ -145,11 +146,11 @@ def to_classifications(
                     message=f"only the first {engine.fusion.max_chars} of {len(texts[i])} characters were screened",
                 )
             )
-        probs = {c: float(p) for c, p in zip(("machine_tools", "microelectronics", "optics", "none"), result.probabilities[i])}
+        probs = {c: float(p) for c, p in zip(CATEGORIES, result.probabilities[i])}
         model_p = None
         if result.model_probabilities is not None:
             model_p = {
-                c: float(p) for c, p in zip(("machine_tools", "microelectronics", "optics", "none"), result.model_probabilities[i])
+                c: float(p) for c, p in zip(CATEGORIES, result.model_probabilities[i])
             }
         out.append(
             Classification(
