@@ -134,8 +134,9 @@ class Subcategory(_Strict):
 class Exclusion(_Strict):
     """Phrases that cancel matches of the listed families.
 
-    ``scope = "overlap"`` cancels a family term only where the phrase covers it (``potato
-    chips`` cancels ``chips`` but not ``IC chips`` elsewhere in the line); ``scope = "text"``
+    ``scope = "overlap"`` cancels a term only where the phrase covers it (``potato chips``
+    cancels ``chips`` but not ``IC chips`` elsewhere in the line); the phrase consumes its
+    text, so it covers terms of every family, whatever ``families`` says; ``scope = "text"``
     cancels every match of the listed families in the whole description (``coffee`` cancels
     ``grinder``). Phrases are matched like terms.
     """
