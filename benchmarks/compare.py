@@ -41,7 +41,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -788,7 +787,7 @@ def render_markdown(rep: dict) -> str:
     L.append("| set | n (families / none) | contender | accuracy | macro-F1 | risk recall | FA | rows/s on this set |")
     L.append("|---|---:|---|---:|---:|---:|---:|---:|")
     for s in [*sets, DEV_NAME]:
-        for n, r in ok.items():
+        for r in ok.values():
             x = r["sets"][s]
             label = s + (" (tuning set)" if s == DEV_NAME else "")
             L.append(

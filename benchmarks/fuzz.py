@@ -159,7 +159,7 @@ def generated_documents(draw) -> bytes:
     schema = draw(st.sampled_from(["1", "2", '"1"']))
     lines = [f"schema_version = {schema}", f"name = {q(draw(st.text(max_size=10)))}",
              f"version = {q(draw(st.sampled_from(['1.0.0', '0.1.0-rc.1', 'x', ''])))}"]
-    for i in range(draw(st.integers(0, 4))):
+    for _ in range(draw(st.integers(0, 4))):
         lines += [
             "[[subcategory]]",
             f"id = {q(draw(st.sampled_from(['a.one', 'b.two', 'a.one', 'Bad Id', ''])))}",

@@ -122,10 +122,7 @@ def _is_missing(value: object) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    try:  # pandas NA / NaT without importing pandas here
-        return type(value).__name__ in ("NAType", "NaTType")
-    except Exception:  # pragma: no cover
-        return False
+    return type(value).__name__ in ("NAType", "NaTType")  # pandas NA / NaT, without importing pandas
 
 
 class Engine:

@@ -21,7 +21,7 @@ from .categories import CATEGORIES
 from .engine import Engine
 from .errors import OptionError
 
-__all__ = ["evaluate", "metrics", "format_report", "EVAL_SETS"]
+__all__ = ["evaluate", "metrics", "macro_f1", "format_report", "EVAL_SETS"]
 
 #: Evaluation-only sets (file stem -> description). Never used for training or tuning.
 EVAL_SETS = {
@@ -31,6 +31,23 @@ EVAL_SETS = {
     "cbp_rulings": "US CBP CROSS ruling subjects (almost all none)",
 }
 DEV_SET = "dev_invoice_lines"
+
+
+def macro_f1(y_true: Sequence[str] | np.ndarray, y_pred: Sequence[str] | np.ndarray) -> float:
+    """Macro-averaged F1 over the categories present in the truth or the predictions.
+
+    The one definition used everywhere: reports here, and the fusion fit in ``dualuse.train``.
+    """
+    t = np.asarray(y_true, dtype=object)
+    p = np.asarray(y_pred, dtype=object)
+    f1s = []
+    for c in CATEGORIES:
+        tp = int(np.sum((p == c) & (t == c)))
+        fp = int(np.sum((p == c) & (t != c)))
+        fn = int(np.sum((p != c) & (t == c)))
+        if tp + fp + fn:
+            f1s.append(2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(f1s)) if f1s else 0.0
 
 
 def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
@@ -58,11 +75,10 @@ def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     none = ~fam
     # macro-F1 over the classes present in the truth or the predictions (a class absent from
     # both would otherwise add a free 0 or 1); the four-class figure is reported too
-    present = [i for i, c in enumerate(CATEGORIES) if cm[i, :].sum() or cm[:, i].sum()]
     return {
         "n": int(len(t)),
         "accuracy": round(float(np.mean(t == p)) if len(t) else 0.0, 4),
-        "macro_f1": round(float(np.mean([f1s[i] for i in present])) if present else 0.0, 4),
+        "macro_f1": round(macro_f1(t, p), 4),
         "macro_f1_all4": round(float(np.mean(f1s)), 4),
         "risk_recall": round(float(np.mean(p[fam] == t[fam])), 4) if fam.any() else None,
         "false_alarm_rate": round(float(np.mean(p[none] != "none")), 4) if none.any() else None,

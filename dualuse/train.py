@@ -33,13 +33,14 @@ from sklearn.base import clone
 
 from .categories import NONE_INDEX
 from .engine import Engine, FusionConfig, fuse
+from .evaluate import macro_f1
 from .model import FittedModel, TextClassifier
 from .normalize import fold
 from .persistence import save_model
 from .synth import generate, read_negatives
 from .taxonomy import Taxonomy, default_taxonomy
 
-__all__ = ["train", "fit_fusion", "fusion_set", "FusionSet", "training_frame", "macro_f1", "SEED"]
+__all__ = ["train", "fit_fusion", "fusion_set", "FusionSet", "training_frame", "SEED"]
 
 log = logging.getLogger(__name__)
 SEED = 20240412  # fixed: same data + seed -> same model
@@ -47,18 +48,6 @@ SEED = 20240412  # fixed: same data + seed -> same model
 KEYWORD_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 NONE_BIASES = (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 TEMPERATURES = tuple(np.round(np.arange(0.4, 3.01, 0.1), 2))
-
-
-def macro_f1(y_true: list[str] | np.ndarray, y_pred: list[str] | np.ndarray) -> float:
-    """Macro-averaged F1 over the four categories (a category absent from both counts as 0)."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    f1s = []
-    for c in CATEGORIES:
-        tp = np.sum((y_pred == c) & (y_true == c))
-        fp = np.sum((y_pred == c) & (y_true != c))
-        fn = np.sum((y_pred != c) & (y_true == c))
-        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(f1s))
 
 
 def training_frame(data_dir: Path, taxonomy: Taxonomy, *, seed: int = SEED) -> pd.DataFrame:

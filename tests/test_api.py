@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from pydantic import ValidationError
 
 from dualuse import Classification, classify, classify_batch
 from dualuse.errors import EmptyTextError, InputTypeError, InvalidHSCodeError
@@ -32,7 +33,7 @@ def test_categories(engine, text, hs_code, category) -> None:
 
 def test_result_is_frozen_and_complete(engine) -> None:
     r = classify("CNC lathe CK6150", hs_code="8458.11", engine=engine)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         r.category = "none"  # type: ignore[misc]
     assert abs(sum(r.probabilities.values()) - 1.0) < 1e-9
     assert set(r.probabilities) == {"machine_tools", "microelectronics", "optics", "none"}
@@ -110,4 +111,6 @@ def test_batch_equals_loop_with_model(small_engine) -> None:
     batch = classify_batch(texts, hs_codes=codes, engine=small_engine)
     loop = [classify(t, hs_code=c, engine=small_engine) for t, c in zip(texts, codes)]
     assert batch == loop
-    assert all(any(e.kind == "model_feature" for e in r.evidence) or r.confidence > 0 for r in batch)
+    assert all(r.scores.model is not None and abs(sum(r.scores.model.values()) - 1) < 1e-6 for r in batch)
+    assert all(r.provenance.model_id == "small-test-model" for r in batch)
+    assert any(e.kind == "model_feature" for r in batch for e in r.evidence)
