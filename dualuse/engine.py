@@ -163,6 +163,9 @@ class Engine:
         facts = [RowFacts() for _ in range(n)]
         max_chars = self.fusion.max_chars
         ok_rows: list[int] = []
+        # a description repeated in the chunk (item masters and shipment files repeat them
+        # heavily) is normalised and matched once; both are pure functions of the text
+        screened: dict[str, tuple[str, MatchResult | None]] = {}
         for i, raw in enumerate(texts):
             f = facts[i]
             if not isinstance(raw, str):
@@ -181,13 +184,17 @@ class Engine:
             if len(text) > max_chars:
                 text = text[:max_chars]
                 f.truncated = True
-            norm = normalize(text)
-            f.folded = norm.text
-            if not norm.text.strip():  # only invisible / control characters
+            cached = screened.get(text)
+            if cached is None:
+                norm = normalize(text)
+                visible = bool(norm.text.strip())
+                cached = (norm.text, self.matcher.match_normalized(norm, text) if visible else None)
+                screened[text] = cached
+            f.folded, f.match = cached
+            if f.match is None:  # only invisible / control characters
                 status[i] = "empty_text"
                 error[i] = "text: expected a description with visible characters, got only invisible or control characters"
                 continue
-            f.match = self.matcher.match_normalized(norm, text)
             ok_rows.append(i)
             if hs_codes is not None:
                 self._attach_hs(hs_codes[i], f, i, status, error)

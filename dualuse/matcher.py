@@ -388,14 +388,12 @@ class KeywordMatcher:
                 s_f, e_f = m.span()
                 if any(s < e_f and s_f < e for s, e in overlap_excl):
                     continue
-                for name, value in m.groupdict().items():
-                    if value is None:
-                        continue
-                    pid, sub, fam, weight = self._patterns[name]
-                    start, end = norm.span(s_f, e_f)
-                    matches.append(KeywordMatch("pattern", pid, sub, fam, "any", weight, start, end, original[start:end]))
-                    pattern_spans.append((s_f, e_f))
-                    break
+                # the named group wrapping the matched pattern closes after any group inside
+                # it, so it is m.lastgroup (no groupdict over 165 groups per match)
+                pid, sub, fam, weight = self._patterns[m.lastgroup]  # type: ignore[index]
+                start, end = norm.span(s_f, e_f)
+                matches.append(KeywordMatch("pattern", pid, sub, fam, "any", weight, start, end, original[start:end]))
+                pattern_spans.append((s_f, e_f))
         if self._leet_re is not None and _LEET_HINT.search(folded) is not None:  # cheap check first
             taken = term_spans + pattern_spans + [(s, e) for (_, s, e) in exclusions]
             matches.extend(self._leet_matches(norm, original, taken))

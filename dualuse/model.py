@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .categories import CATEGORIES
+from .char_ngrams import WordCachedCharTfidf
 from .engine import FusionConfig
 from .errors import InputTypeError, describe
 
@@ -137,8 +138,17 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def _features(self, texts: list[str]) -> sparse.csr_matrix:
         blocks = [self.word_vectorizer_.transform(texts)]
         if self.char_vectorizer_ is not None:
-            blocks.append(self.char_vectorizer_.transform(texts))
+            blocks.append(self._char_featurizer().transform(texts))
         return sparse.hstack(blocks).tocsr()
+
+    def _char_featurizer(self) -> WordCachedCharTfidf:
+        # the same matrix as char_vectorizer_.transform, ~10x faster on trade text (see
+        # dualuse.char_ngrams); built once per process and, like its word cache, never pickled
+        featurizer = self.__dict__.get("_char_featurizer_cache")
+        if featurizer is None:
+            featurizer = WordCachedCharTfidf(self.char_vectorizer_)
+            self.__dict__["_char_featurizer_cache"] = featurizer
+        return featurizer
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Probabilities, columns in :data:`dualuse.CATEGORIES` order."""
@@ -161,6 +171,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def __getstate__(self) -> dict:
         state = super().__getstate__()
         state.pop("_relative_coef_cache", None)
+        state.pop("_char_featurizer_cache", None)
         return state
 
     def predict(self, X: Sequence[str]) -> np.ndarray:

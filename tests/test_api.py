@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 import pytest
 from pydantic import ValidationError
 
@@ -114,3 +116,18 @@ def test_batch_equals_loop_with_model(small_engine) -> None:
     assert all(r.scores.model is not None and abs(sum(r.scores.model.values()) - 1) < 1e-6 for r in batch)
     assert all(r.provenance.model_id == "small-test-model" for r in batch)
     assert any(e.kind == "model_feature" for r in batch for e in r.evidence)
+
+
+def test_repeated_descriptions_in_one_batch_keep_their_own_hs_codes(small_engine) -> None:
+    # the engine screens a repeated description once per chunk; each row must still get
+    # the result it gets alone, with its own HS code and its own status
+    texts = ["CNC lathe 16K20", "\u200b\u200b", "CNC lathe 16K20", "\u200b\u200b", "CNC lathe 16K20"]
+    codes = ["8458.11", None, "6109.10", "8458.11", "84A8"]
+    res = small_engine.score(texts, codes)
+    assert res.status == ["ok", "empty_text", "ok", "empty_text", "invalid_hs_code"]
+    alone = [small_engine.score([t], [c]) for t, c in zip(texts, codes)]
+    assert [a.status[0] for a in alone] == res.status
+    for i, a in enumerate(alone):
+        np.testing.assert_array_equal(res.probabilities[i], a.probabilities[0])
+    assert res.facts[0].match is res.facts[2].match  # screened once
+    assert res.facts[0].hs_family == "machine_tools" and res.facts[2].hs_family == "none"
