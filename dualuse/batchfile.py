@@ -50,6 +50,8 @@ from .progress import PROGRESS_MODES, Progress
 
 __all__ = [
     "score_file",
+    "auto_jobs",
+    "MAX_AUTO_JOBS",
     "run_score_command",
     "ScoreSummary",
     "FILE_STATUSES",
@@ -781,6 +783,20 @@ def _apply_problems(chunk: _Chunk, out: dict[str, Any]) -> None:
         status[i], error[i] = st, msg
 
 
+#: ``jobs="auto"`` never starts more workers than this: each holds its own copy of the
+#: model's scoring caches (~300 MiB resident per worker with the embedded model)
+MAX_AUTO_JOBS = 8
+
+
+def auto_jobs() -> int:
+    """Worker processes for ``jobs="auto"``: the CPUs this process may run on, at most :data:`MAX_AUTO_JOBS`."""
+    try:
+        usable = len(os.sched_getaffinity(0))  # honours taskset / container CPU sets
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        usable = os.cpu_count() or 1
+    return max(1, min(MAX_AUTO_JOBS, usable))
+
+
 def score_file(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -791,14 +807,15 @@ def score_file(
     input_format: str | None = None,
     output_format: str | None = None,
     progress: str = "auto",
-    jobs: int = 1,
+    jobs: int | str = 1,
     engine: Engine | None = None,
 ) -> ScoreSummary:
     """Score a CSV / TSV / Parquet / JSON Lines file of trade records into another such file.
 
     The formats come from the extensions unless given. ``progress`` is ``"auto"`` (a progress
     line on stderr when it is a terminal), ``"always"`` or ``"never"``; ``jobs > 1`` scores
-    chunks in that many worker processes (each builds or receives the engine once).
+    chunks in that many worker processes (each builds or receives the engine once);
+    ``jobs="auto"`` uses :func:`auto_jobs` (the CLI's default).
 
     Raises before any scoring: :class:`~dualuse.errors.OptionError` (bad option or format),
     :class:`InputFileError` (unreadable input or header), :class:`~dualuse.errors.ColumnNotFoundError`
@@ -808,8 +825,10 @@ def score_file(
     """
     in_path, out_path = Path(input), Path(output)
     chunk_size = check_chunk_size(chunk_size)
+    if jobs == "auto":
+        jobs = auto_jobs()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise OptionError(f"jobs: expected an int >= 1 (worker processes), got {describe(jobs)}")
+        raise OptionError(f"jobs: expected an int >= 1 (worker processes) or 'auto', got {describe(jobs)}")
     if progress not in PROGRESS_MODES:
         raise OptionError(f"progress: expected one of {', '.join(PROGRESS_MODES)}, got {describe(progress)}")
     if not isinstance(text_column, str):

@@ -144,7 +144,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, default=20_000)
     p.add_argument("--format", choices=["csv", "tsv", "parquet", "jsonl"], default=None, help="input format (default: by extension)")
     p.add_argument("--output-format", choices=["csv", "tsv", "parquet", "jsonl"], default=None)
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument(
+        "--jobs", type=_jobs_option, default="auto", metavar="N|auto",
+        help="worker processes scoring chunks; 'auto' (default) = the usable CPUs, at most 8; 1 = score in this process",
+    )
     p.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
     engine_options(p)
     p.set_defaults(func=_cmd_score)
@@ -169,6 +172,18 @@ def _build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="data")
     b.set_defaults(func=_cmd_data_build)
     return parser
+
+
+def _jobs_option(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1 or 'auto', got {value!r}")
+    return jobs
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from dualuse.batch import OUTPUT_COLUMNS, score_frame
-from dualuse.batchfile import InputFileError, OutputWriteError, score_file
+from dualuse.batchfile import MAX_AUTO_JOBS, InputFileError, OutputWriteError, auto_jobs, score_file
 from dualuse.cli import EXIT_OK, EXIT_OUTPUT, EXIT_ROW_PROBLEMS, EXIT_USAGE, main
 from dualuse.engine import Engine
 from dualuse.errors import ColumnNotFoundError, OptionError
@@ -197,6 +197,13 @@ def test_jobs_give_identical_output(tmp_path, engine) -> None:
     score_file(src, tmp_path / "one.csv", text_column="description", hs_column="hs_code", engine=engine, chunk_size=7, progress="never")
     score_file(src, tmp_path / "two.csv", text_column="description", hs_column="hs_code", engine=engine, chunk_size=7, jobs=2, progress="never")
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+    score_file(src, tmp_path / "auto.csv", text_column="description", hs_column="hs_code", engine=engine, chunk_size=7, jobs="auto", progress="never")
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "auto.csv").read_bytes()
+
+
+def test_auto_jobs_is_the_usable_cpus_capped() -> None:
+    expected = min(MAX_AUTO_JOBS, len(os.sched_getaffinity(0)))
+    assert auto_jobs() == expected >= 1
 
 
 @pytest.mark.parametrize(
@@ -222,6 +229,7 @@ def test_progress_goes_to_stderr_only(tmp_path, engine, capsys, mode, shown) -> 
         pytest.param({"text_column": "description", "hs_column": "hs"}, ColumnNotFoundError, "available columns", id="missing-hs-column"),
         pytest.param({"text_column": "description", "chunk_size": 0}, OptionError, "chunk_size", id="chunk-size-0"),
         pytest.param({"text_column": "description", "jobs": 0}, OptionError, "jobs", id="jobs-0"),
+        pytest.param({"text_column": "description", "jobs": "all"}, OptionError, "jobs: expected an int >= 1 (worker processes) or 'auto', got 'all'", id="jobs-word"),
         pytest.param({"text_column": "description", "progress": "sometimes"}, OptionError, "progress", id="bad-progress"),
         pytest.param({"text_column": "description", "input_format": "xlsx"}, OptionError, "input_format", id="bad-format"),
     ],
@@ -320,6 +328,8 @@ def test_cli_ok_prints_summary(tmp_path, cli_engine, capsys) -> None:
         pytest.param(["{dir}/missing.csv", "-o", "{dir}/out.csv", "--text-column", "description"], EXIT_USAGE, id="missing-input"),
         pytest.param(["{src}", "-o", "{dir}/out.xyz", "--text-column", "description"], EXIT_USAGE, id="unknown-output-format"),
         pytest.param(["{src}", "-o", "{dir}/out.csv", "--text-column", "description", "--chunk-size", "0"], EXIT_USAGE, id="chunk-size-0"),
+        pytest.param(["{src}", "-o", "{dir}/out.csv", "--text-column", "description", "--jobs", "auto"], EXIT_ROW_PROBLEMS, id="jobs-auto"),
+        pytest.param(["{src}", "-o", "{dir}/out.csv", "--text-column", "description", "--jobs", "1"], EXIT_ROW_PROBLEMS, id="jobs-1"),
         pytest.param(["{src}", "-o", "{dir}/missing/out.csv", "--text-column", "description"], EXIT_OUTPUT, id="output-not-writable"),
         pytest.param(["{src}", "-o", "{dir}/out.json", "--output-format", "jsonl", "--text-column", "description"], EXIT_ROW_PROBLEMS, id="format-option"),
     ],

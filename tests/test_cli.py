@@ -55,3 +55,12 @@ def test_unknown_subcommand_exits_2() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["frobnicate"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many", "1.5"])
+def test_bad_jobs_value_is_a_usage_error_naming_the_option(value, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["score", "in.csv", "-o", "out.csv", "--text-column", "d", "--jobs", value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--jobs" in err and f"expected an int >= 1 or 'auto', got {value!r}" in err
