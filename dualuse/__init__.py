@@ -16,11 +16,13 @@ from .errors import (
     ColumnNotFoundError,
     DualuseError,
     EmptyTextError,
+    InputFileError,
     InputTypeError,
     InvalidHSCodeError,
     ModelCompatibilityError,
     ModelIntegrityError,
     OptionError,
+    OutputWriteError,
     TaxonomyError,
 )
 from .results import Classification
@@ -49,6 +51,8 @@ __all__ = [
     "ColumnNotFoundError",
     "OptionError",
     "TaxonomyError",
+    "InputFileError",
+    "OutputWriteError",
 ]
 
 

@@ -45,7 +45,7 @@ from typing import Any
 
 from .batch import OUTPUT_COLUMNS, check_chunk_size, score_columns
 from .engine import STATUSES, Engine
-from .errors import ColumnNotFoundError, DualuseError, InputTypeError, OptionError, describe
+from .errors import ColumnNotFoundError, InputFileError, InputTypeError, OptionError, OutputWriteError, describe
 from .progress import PROGRESS_MODES, Progress
 
 __all__ = [
@@ -81,14 +81,6 @@ MAX_RECORD_LINES = 100
 #: At most this many row problems are kept (with line numbers) in the summary.
 MAX_LISTED_PROBLEMS = 20
 _MIN_FIELD_SIZE_LIMIT = 1 << 28  # quoted fields up to 256 MiB (the csv default is 128 KiB)
-
-
-class InputFileError(DualuseError, ValueError):
-    """The input file cannot be read at all (missing, no header, unsupported layout)."""
-
-
-class OutputWriteError(DualuseError, OSError):
-    """The output file cannot be written (directory missing, permissions, disk full)."""
 
 
 # ---------------------------------------------------------------------------- summary

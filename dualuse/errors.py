@@ -17,6 +17,8 @@ __all__ = [
     "ModelCompatibilityError",
     "ColumnNotFoundError",
     "OptionError",
+    "InputFileError",
+    "OutputWriteError",
 ]
 
 
@@ -65,3 +67,11 @@ class ColumnNotFoundError(DualuseError, KeyError):
 
 class OptionError(DualuseError, ValueError):
     """An option has an invalid value (e.g. chunk_size=0)."""
+
+
+class InputFileError(DualuseError, ValueError):
+    """An input file cannot be read at all (missing, no header, unsupported layout)."""
+
+
+class OutputWriteError(DualuseError, OSError):
+    """An output file cannot be written (directory missing, permissions, disk full)."""
