@@ -19,13 +19,14 @@ and seed give the same lines, byte for byte.
 from __future__ import annotations
 
 import random
+import re as _re
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .taxonomy import Taxonomy
 
-__all__ = ["generate", "sample_pattern", "read_negatives"]
+__all__ = ["generate", "sample_pattern", "read_negatives", "short_forms", "short_forms_of", "bare_terms"]
 
 _SPECS = {
     "machine_tools": [
@@ -190,3 +191,120 @@ def generate(
             yield _dress(phrase, "none", rng, None), "none", "synthetic:negative"
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Short trader forms of tariff lines (issue #3): traders type "metal lathe", "binoculars",
+# "transistors", not "Machine-tools; lathes (including turning centres) for removing metal".
+# Derived from the *training* corpus only: each ";"-segment's head noun phrase, lower case,
+# also singular and, for "... for working metal", "metal ...". A form that the corpus gives
+# two different labels is dropped.
+
+
+_CUT = _re.compile(
+    r"\s*(?:\(|\bfor\b|\bof\b|\bwith\b|\bn\.e\.c|\bnesoi\b|\bexcl|\bother than\b|\bwhether\b|\bnot\b|\bused\b|"
+    r"\bdesigned\b|\bincl|\bin heading\b|\bincluding\b|\bsuch as\b|\bhaving\b|\bcontaining\b|\bwhich\b|\bthat\b|\bby\b|"
+    r"\bon\b|\bin\b|\bto\b|\bexcept\b|\bpresented\b|\bput up\b|\bthe\b|:|\d)",
+    _re.IGNORECASE,
+)
+_METAL = _re.compile(r"\bfor (?:working|removing|finishing|forming|cutting)? ?metals?\b|\bfor working metal\b", _re.IGNORECASE)
+_LEAD = _re.compile(r"^(?:(?:other|and|but|being|as|n\.e\.s|goods specified|machines|apparatus|parts|accessories)\b\s*)+")
+_STOP = {
+    "other", "others", "parts", "part", "parts and accessories", "accessories", "new", "used", "articles", "goods",
+    "products", "horizontal", "vertical", "numerically controlled", "other than numerically controlled", "machines",
+    "machine", "apparatus", "appliances", "instruments", "equipment", "devices", "of a kind", "n.e.c", "unmounted",
+    "mounted", "electric", "electrical", "manual", "automatic", "material", "materials", "metal", "metals", "plates",
+    "sheets", "tools", "filter", "filters", "controller", "controllers", "programmable", "objective", "astronomical",
+    "mountings therefor", "plates thereof", "polarising material", "compound optical", "electrically erasable", "machine-tools", "machine tools", "elements", "assemblies", "units", "sets", "entirely",
+}
+
+
+def _singular(phrase: str) -> str:
+    words = phrase.split(" ")
+    w = words[-1]
+    if len(w) <= 3 or w.endswith(("ss", "us", "is")):
+        return phrase
+    if w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif w.endswith(("ches", "shes", "xes", "sses", "nses", "zes")):
+        w = w[:-2]
+    elif w.endswith("s"):
+        w = w[:-1]
+    return " ".join([*words[:-1], w])
+
+
+def _head(segment: str) -> list[str]:
+    seg = _re.sub(r"\([^)]*\)", " ", segment)
+    seg = _CUT.split(seg, maxsplit=1)[0]
+    seg = seg.strip(" ,.;-").lower()
+    seg = _re.sub(r"\s+", " ", seg)
+    if not seg:
+        return []
+    parts = [p.strip() for p in _re.split(r",\s*|\s+or\s+|\s+and\s+", seg) if p.strip()]
+    if len(parts) <= 1:
+        return [seg]
+    head = parts[-1].split(" ")[-1]
+    out = []
+    for p in parts:
+        if " " not in p and p.endswith("ing") and p != head:
+            out.append(f"{p} {head}")
+        else:
+            out.append(p)
+    return out
+
+
+def short_forms_of(text: str) -> list[str]:
+    """Short trader forms of one tariff line (see the comment above)."""
+    segments = [s.strip() for s in text.split(";") if s.strip()]
+    forms: list[str] = []
+    prev: list[str] = []
+    for k, seg in enumerate(segments):
+        heads = _head(seg)
+        metal = bool(_METAL.search(seg))
+        for h in heads:
+            h = _LEAD.sub("", h)
+            cands = [h]
+            if k == len(segments) - 1 and len(h.split()) <= 2 and not h.endswith("s") and prev:
+                cands = [f"{h} {_LEAD.sub('', p)}" for p in prev[:1]] + cands
+            if metal and "metal" not in h:
+                cands.append(f"metal {h}")
+            for c in cands:
+                c = c.strip(" ,.-")
+                n = len(c.split())
+                if 1 <= n <= 5 and c not in _STOP and _re.search(r"[a-z]{3}", c):
+                    forms.append(c)
+                    forms.append(_singular(c))
+        if heads:
+            prev = heads
+    return list(dict.fromkeys(forms))
+
+
+def short_forms(texts: Sequence[str], labels: Sequence[str]) -> list[tuple[str, str]]:
+    """``(form, label)`` for every unambiguous short form of the given labelled tariff lines."""
+    seen: dict[str, set[str]] = {}
+    for t, lbl in zip(texts, labels):
+        for f in short_forms_of(t):
+            seen.setdefault(f, set()).add(lbl)
+    return [(f, next(iter(lbls))) for f, lbls in seen.items() if len(lbls) == 1]
+
+
+def bare_terms(taxonomy: Taxonomy, negatives: Sequence[str]) -> Iterator[tuple[str, str, str]]:
+    """Each taxonomy term and each hard-negative / exclusion phrase alone, as a trader types it.
+
+    ``_dress`` almost always wraps a term in brands, codes and specifications; a search term or a
+    short invoice line is often the bare noun ("pillar drill", "magnifier"). Word order is kept
+    (inverted "drill, pillar" forms were tried and hurt, see data/README.md).
+    """
+    seen: set[str] = set()
+    for sub in taxonomy.subcategories:
+        for _, t in sub.terms.items():  # noqa: PERF102 - Terms is not a dict
+            k = t.lower()
+            if k not in seen:
+                seen.add(k)
+                yield k, sub.family, "synthetic:bare"
+    phrases = [*negatives, *(p for ex in taxonomy.exclusions for _, p in ex.phrases.items())]
+    for p in phrases:
+        k = p.lower()
+        if k not in seen:
+            seen.add(k)
+            yield k, "none", "synthetic:bare"

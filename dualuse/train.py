@@ -5,7 +5,8 @@
 1. reads the labelled nomenclature corpus (``data/corpus/nomenclature.csv``, built by
    ``dualuse data build`` from the training sources only);
 2. adds seeded invoice-style lines generated from the taxonomy and the hard-negative list
-   (:mod:`dualuse.synth`);
+   (:mod:`dualuse.synth`), short trader forms of the tariff lines and the bare taxonomy terms
+   and negative phrases (``SHORT_FORMS``, ``BARE_TERMS``; issue #3, data/README.md);
 3. fits :class:`~dualuse.model.TextClassifier` on the folded texts;
 4. fits the fusion parameters (keyword weight, temperature) on the hand-written
    development lines (``data/dev/invoice_lines.tsv``): the keyword weight by macro-F1, the
@@ -37,7 +38,7 @@ from .evaluate import macro_f1
 from .model import FittedModel, TextClassifier
 from .normalize import fold
 from .persistence import save_model
-from .synth import generate, read_negatives
+from .synth import bare_terms, generate, read_negatives, short_forms
 from .taxonomy import Taxonomy, default_taxonomy
 
 __all__ = ["train", "fit_fusion", "fusion_set", "FusionSet", "training_frame", "SEED"]
@@ -50,12 +51,41 @@ NONE_BIASES = (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 TEMPERATURES = tuple(np.round(np.arange(0.4, 3.01, 0.1), 2))
 
 
-def training_frame(data_dir: Path, taxonomy: Taxonomy, *, seed: int = SEED) -> pd.DataFrame:
+#: Add short trader forms of the tariff lines (:func:`dualuse.synth.short_forms`) to training.
+SHORT_FORMS = True
+#: At most this many ``none`` short forms (seeded sample); all family forms are kept.
+SHORT_FORMS_NONE_CAP = 15_000
+#: Add each taxonomy term and hard-negative phrase alone (:func:`dualuse.synth.bare_terms`).
+BARE_TERMS = True
+
+
+def short_form_frame(corpus: pd.DataFrame, *, seed: int = SEED, none_cap: int | None = SHORT_FORMS_NONE_CAP) -> pd.DataFrame:
+    """Short trader forms of labelled tariff lines, as a (text, label, source) frame."""
+    forms = pd.DataFrame(short_forms(corpus["text"].tolist(), corpus["label"].tolist()), columns=["text", "label"])
+    forms["source"] = "synthetic:short_form"
+    if none_cap is not None:
+        none = forms["label"] == "none"
+        if none.sum() > none_cap:
+            keep = np.random.default_rng(seed).choice(np.flatnonzero(none.to_numpy()), size=none_cap, replace=False)
+            mask = ~none.to_numpy()
+            mask[keep] = True
+            forms = forms[mask]
+    return forms.reset_index(drop=True)
+
+
+def training_frame(
+    data_dir: Path, taxonomy: Taxonomy, *, seed: int = SEED, short_forms: bool | None = None, bare: bool | None = None
+) -> pd.DataFrame:
     """The full training table: nomenclature corpus + synthetic lines (text, label, source)."""
     corpus = pd.read_csv(data_dir / "corpus" / "nomenclature.csv", dtype=str, keep_default_na=False)
     negatives = read_negatives(data_dir / "synthetic" / "negatives.txt")
     synth = pd.DataFrame(list(generate(taxonomy, negatives, seed=seed)), columns=["text", "label", "source"])
-    frame = pd.concat([corpus[["text", "label", "source"]], synth], ignore_index=True)
+    parts = [corpus[["text", "label", "source"]], synth]
+    if SHORT_FORMS if short_forms is None else short_forms:
+        parts.append(short_form_frame(corpus, seed=seed))
+    if BARE_TERMS if bare is None else bare:
+        parts.append(pd.DataFrame(list(bare_terms(taxonomy, negatives)), columns=["text", "label", "source"]))
+    frame = pd.concat(parts, ignore_index=True)
     return frame
 
 
