@@ -221,8 +221,14 @@ def train(
     # 1. fusion parameters are fitted on data the model did not see: the dev lines and a
     #    held-out fifth of the tariff corpus, with a model fitted on the other four fifths
     is_tariff = ~frame["source"].str.startswith("synthetic")
+    is_short_form = frame["source"] == "synthetic:short_form"
     fit_part, held_out = _holdout_split(frame[is_tariff], seed)
-    probe_frame = pd.concat([fit_part, frame[~is_tariff]])
+    probe_parts = [fit_part, frame[~is_tariff & ~is_short_form]]
+    if is_short_form.any():
+        # short forms are derived from tariff lines: the probe gets only those of its own
+        # four fifths, or the held-out fifth would leak into it through its short forms
+        probe_parts.append(short_form_frame(fit_part, seed=seed))
+    probe_frame = pd.concat(probe_parts)
     probe = make_classifier().fit([fold(t) for t in probe_frame["text"]], probe_frame["label"].tolist())
     probe_engine = Engine(taxonomy, FittedModel(probe, FusionConfig(), "probe", "0" * 64))
     dev = _dev(data_dir)
