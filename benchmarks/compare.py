@@ -103,9 +103,10 @@ def eval_set_names() -> list[str]:
 
 
 def load_set(data_dir: Path, name: str) -> pd.DataFrame:
-    if name == DEV_NAME:
-        return pd.read_csv(data_dir / "dev" / "invoice_lines.tsv", sep="\t", dtype=str, keep_default_na=False, quoting=3)
-    return pd.read_csv(data_dir / "eval" / f"{name}.csv", dtype=str, keep_default_na=False)
+    from dualuse.evaluate import DEV_SET
+    from dualuse.evaluate import load_set as load
+
+    return load(data_dir, DEV_SET if name == DEV_NAME else name)
 
 
 def cap_rows(frame: pd.DataFrame, cap: int | None, seed: int) -> pd.DataFrame:

@@ -21,16 +21,23 @@ from .categories import CATEGORIES
 from .engine import Engine
 from .errors import OptionError
 
-__all__ = ["evaluate", "metrics", "macro_f1", "format_report", "EVAL_SETS"]
+__all__ = ["evaluate", "metrics", "macro_f1", "format_report", "load_set", "EVAL_SETS", "SET_FILES"]
 
-#: Evaluation-only sets (file stem -> description). Never used for training or tuning.
+#: Evaluation-only sets (name -> description). Never used for training or tuning.
 EVAL_SETS = {
     "uk_trader_terms": "UK trader search terms (HMRC), labelled from their codes",
     "us_hts_2024": "US HTS 2024 10-digit lines, descriptions rebuilt from indents",
     "uk_parcel_lines": "UK fast-parcel declaration lines (almost all none)",
     "cbp_rulings": "US CBP CROSS ruling subjects (almost all none)",
+    "blind_invoice_lines": "invoice lines written from LABELS.md alone, blind to the taxonomy (data/blind/README.md)",
 }
 DEV_SET = "dev_invoice_lines"
+#: Where each set lives under the data directory (the first four are built by ``dualuse data build``).
+SET_FILES = {
+    **{name: f"eval/{name}.csv" for name in ("uk_trader_terms", "us_hts_2024", "uk_parcel_lines", "cbp_rulings")},
+    "blind_invoice_lines": "blind/invoice_lines_blind.tsv",
+    DEV_SET: "dev/invoice_lines.tsv",
+}
 
 
 def macro_f1(y_true: Sequence[str] | np.ndarray, y_pred: Sequence[str] | np.ndarray) -> float:
@@ -89,6 +96,16 @@ def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     }
 
 
+def load_set(data_dir: str | Path, name: str) -> pd.DataFrame:
+    """One evaluation set (or the dev set) as a frame with at least ``text`` and ``label``."""
+    if name not in SET_FILES:
+        raise OptionError(f"name: expected one of {sorted(SET_FILES)}, got {name!r}")
+    path = Path(data_dir) / SET_FILES[name]
+    if not path.exists():
+        raise OptionError(f"data_dir: expected {path} to exist (run `dualuse data build`), it does not")
+    return _load_set(path)
+
+
 def _load_set(path: Path) -> pd.DataFrame:
     if path.suffix == ".tsv":
         return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3)
@@ -108,9 +125,9 @@ def evaluate(
 
     data_dir = Path(data_dir)
     eng = engine or default_engine()
-    files = {name: data_dir / "eval" / f"{name}.csv" for name in EVAL_SETS}
+    files = {name: data_dir / SET_FILES[name] for name in EVAL_SETS}
     if include_dev:
-        files[DEV_SET] = data_dir / "dev" / "invoice_lines.tsv"
+        files[DEV_SET] = data_dir / SET_FILES[DEV_SET]
     if sets:
         unknown = sorted(set(sets) - set(files))
         if unknown:
