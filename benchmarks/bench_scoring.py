@@ -13,7 +13,9 @@ Measures, each in a fresh subprocess:
 Peak memory is reported two ways: the largest single process (``ru_maxrss`` of the children,
 from ``getrusage(RUSAGE_CHILDREN)``) and the whole process tree (main process + workers),
 sampled every 50 ms from ``/proc`` (RSS and PSS; PSS splits pages shared after ``fork`` fairly,
-so it is the honest total when ``--jobs`` > 1). The output of ``dualuse score`` is checked:
+so it is the honest total when ``--jobs`` > 1). Sampling /proc every 50 ms costs CPU on a
+2-core machine, so every measurement runs twice: once without the sampler for the time, once
+with it for the tree memory (see :func:`measure_twice`). The output of ``dualuse score`` is checked:
 exactly as many rows as input records, record ids in input order (a line broken on purpose by
 the generator is kept as a ``malformed_line`` row with an empty id, in its place).
 
@@ -187,16 +189,21 @@ class TreeSampler:
         self._thread.join()
 
 
-def run_measured(cmd: list[str]) -> dict:
+def run_measured(cmd: list[str], *, sample_tree: bool = True) -> dict:
     """Run ``cmd``; wall time, exit code, output, peak memory (single process and whole tree).
 
     The child is reaped with ``os.wait4`` so its own ``ru_maxrss`` (the largest of it and its
-    waited-for descendants) is exact for this run, not a maximum over earlier runs.
+    waited-for descendants) is exact for this run, not a maximum over earlier runs. With
+    ``sample_tree=False`` the /proc sampler does not run (tree figures are then 0).
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, cwd=ROOT)
-        with TreeSampler(proc.pid) as sampler:
+        sampler = TreeSampler(proc.pid)
+        if sample_tree:
+            with sampler:
+                _, status, usage = os.wait4(proc.pid, 0)
+        else:
             _, status, usage = os.wait4(proc.pid, 0)
         secs = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -208,6 +215,23 @@ def run_measured(cmd: list[str]) -> dict:
         "max_single_rss": usage.ru_maxrss * 1024,  # KiB on Linux
         "tree_rss": sampler.peak_rss, "tree_pss": sampler.peak_pss,
     }
+
+
+def measure_twice(cmd: list[str]) -> dict:
+    """Time ``cmd`` in a run without the /proc sampler, then run it again to sample tree memory.
+
+    The sampler reads /proc every 50 ms; on a 2-core machine that steals CPU from the run it
+    watches, so the time comes from the first run and the tree memory from the second. The
+    single-process peak is the larger of the two runs' ``ru_maxrss``. The second run writes
+    the same output file over the first (checked afterwards by the caller).
+    """
+    timed = run_measured(cmd, sample_tree=False)
+    if timed["returncode"] not in (0, 1):
+        return timed
+    sampled = run_measured(cmd, sample_tree=True)
+    return {**timed, "max_single_rss": max(timed["max_single_rss"], sampled["max_single_rss"]),
+            "tree_rss": sampled["tree_rss"], "tree_pss": sampled["tree_pss"],
+            "returncode": max(timed["returncode"], sampled["returncode"])}
 
 
 def check_output(path: Path, n: int) -> tuple[bool, str, dict]:
@@ -268,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for eng in engines:
         if not args.skip_frame:
-            r = run_measured([sys.executable, "-c", _FRAME_SNIPPET.format(engine=_ENGINE_SNIPPET[eng]), str(frame_csv)])
+            frame_cmd = [sys.executable, "-c", _FRAME_SNIPPET.format(engine=_ENGINE_SNIPPET[eng]), str(frame_csv)]
+            r = measure_twice(frame_cmd)
             if r["returncode"] != 0:
                 print(r["stderr"], file=sys.stderr)
                 return 1
@@ -291,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                 cmd = [sys.executable, "-m", "dualuse.cli", *cli]
             else:
                 cmd = [sys.executable, "-c", _CLI_SNIPPET.format(engine=_ENGINE_SNIPPET[eng]), *cli]
-            r = run_measured(cmd)
+            r = measure_twice(cmd)
             if r["returncode"] not in (0, 1):
                 print(r["stderr"], file=sys.stderr)
                 return 1
@@ -330,7 +355,9 @@ def write_results(path: Path, info: dict, results: list[dict], args: argparse.Na
         "(every row `empty_text`), to measure reading, parsing, chunking and writing alone.",
         "",
         "Peak memory: *single* = largest single process (`ru_maxrss` from `os.wait4`); *tree RSS / PSS* = "
-        "main process + workers summed, sampled every 50 ms (PSS counts pages shared after fork once).",
+        "main process + workers summed, sampled every 50 ms (PSS counts pages shared after fork once). "
+        "From the 2026-11-29 12:20 run on, each measurement runs twice: the time comes from a run without "
+        "the /proc sampler (which costs CPU on 2 cores), the tree memory from a second identical run with it.",
         "",
         "Targets (issue acceptance): `dualuse score` on 1,000,000 CSV rows with peak RSS under 1 GiB and at "
         "least 20,000 rows/s end to end on a 2-core machine; output exactly 1,000,000 rows in input order.",

@@ -125,6 +125,38 @@ def _is_missing(value: object) -> bool:
     return type(value).__name__ in ("NAType", "NaTType")  # pandas NA / NaT, without importing pandas
 
 
+class _ScreeningMemo:
+    """A bounded memo of text -> (folded text, keyword matches) shared by all calls of an engine.
+
+    Trade files and item masters repeat the same descriptions across a whole file, not only
+    within a chunk; normalising and matching are pure functions of the text, so each distinct
+    description is screened once while it stays in the memo. Two generations approximate
+    "least recently used" without per-hit bookkeeping: when the young generation is full it
+    becomes the old one and the previous old one is dropped, so at most ``max_entries`` texts
+    are held (~30 MB at the default). Races between threads can only cause a recomputation.
+    """
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._half = max(1, max_entries // 2)
+        self._young: dict[str, tuple[str, MatchResult | None]] = {}
+        self._old: dict[str, tuple[str, MatchResult | None]] = {}
+
+    def get(self, text: str) -> tuple[str, MatchResult | None] | None:
+        hit = self._young.get(text)
+        if hit is None:
+            hit = self._old.get(text)
+            if hit is not None:
+                self.put(text, hit)  # still in use: keep it through the next turnover
+        return hit
+
+    def put(self, text: str, value: tuple[str, MatchResult | None]) -> None:
+        young = self._young
+        if len(young) >= self._half:
+            self._old, self._young = young, {}
+            young = self._young
+        young[text] = value
+
+
 class Engine:
     """Scores chunks of texts with a taxonomy, an optional text model and HS codes."""
 
@@ -137,6 +169,16 @@ class Engine:
         self._hs_subcats = sorted(
             ((p, s.id, s.family) for s in taxonomy.subcategories for p in s.hs_prefixes), key=lambda x: -len(x[0])
         )
+        self._memo = _ScreeningMemo()
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_memo"] = None  # a per-process cache: never shipped to a worker or a file
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._memo = _ScreeningMemo()
 
     # ------------------------------------------------------------------ provenance
 
@@ -163,9 +205,7 @@ class Engine:
         facts = [RowFacts() for _ in range(n)]
         max_chars = self.fusion.max_chars
         ok_rows: list[int] = []
-        # a description repeated in the chunk (item masters and shipment files repeat them
-        # heavily) is normalised and matched once; both are pure functions of the text
-        screened: dict[str, tuple[str, MatchResult | None]] = {}
+        memo = self._memo  # repeated descriptions are normalised and matched once (see _ScreeningMemo)
         for i, raw in enumerate(texts):
             f = facts[i]
             if not isinstance(raw, str):
@@ -184,12 +224,12 @@ class Engine:
             if len(text) > max_chars:
                 text = text[:max_chars]
                 f.truncated = True
-            cached = screened.get(text)
+            cached = memo.get(text)
             if cached is None:
                 norm = normalize(text)
                 visible = bool(norm.text.strip())
                 cached = (norm.text, self.matcher.match_normalized(norm, text) if visible else None)
-                screened[text] = cached
+                memo.put(text, cached)
             f.folded, f.match = cached
             if f.match is None:  # only invisible / control characters
                 status[i] = "empty_text"

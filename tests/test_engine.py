@@ -1,0 +1,57 @@
+"""Engine internals with observable contracts: the screening memo never changes a result."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+
+from dualuse.engine import Engine, _ScreeningMemo
+
+TEXTS = ["CNC lathe 16K20", "potato chips 150 g", "STM32F407VGT6 tray", "germanium lens 25 mm", "\u200b", "CNC lathe 16K20"]
+CODES = ["8458.11", None, "8542.31", None, None, "6109.10"]
+
+
+def _same(a, b) -> None:
+    assert a.status == b.status and a.error == b.error and a.category == b.category
+    assert a.subcategory == b.subcategory and a.needs_review == b.needs_review
+    np.testing.assert_array_equal(a.probabilities, b.probabilities)
+    assert [f.match for f in a.facts] == [f.match for f in b.facts]
+
+
+def test_results_do_not_depend_on_what_the_memo_holds(small_model_dir) -> None:
+    from dualuse.persistence import load_model
+    from dualuse.taxonomy import default_taxonomy
+
+    model = load_model(small_model_dir)
+    cold = Engine(default_taxonomy(), model).score(TEXTS, CODES)
+    warm_engine = Engine(default_taxonomy(), model)
+    warm_engine.score(list(reversed(TEXTS)))  # fills the memo in another order, without codes
+    _same(warm_engine.score(TEXTS, CODES), cold)
+    tiny = Engine(default_taxonomy(), model)
+    tiny._memo = _ScreeningMemo(max_entries=2)  # turns over on almost every text
+    _same(tiny.score(TEXTS, CODES), cold)
+
+
+def test_memo_is_bounded_and_keeps_recently_used_texts() -> None:
+    memo = _ScreeningMemo(max_entries=4)
+    for i in range(100):
+        memo.put(f"t{i}", (f"t{i}", None))
+        assert len(memo._young) + len(memo._old) <= 4
+    assert memo.get("t0") is None and memo.get("t99") == ("t99", None)
+    memo = _ScreeningMemo(max_entries=4)
+    memo.put("a", ("a", None))
+    memo.put("b", ("b", None))
+    memo.put("c", ("c", None))  # a and b move to the old generation
+    assert memo.get("a") == ("a", None)  # used again: promoted to the young one
+    memo.put("d", ("d", None))
+    memo.put("e", ("e", None))  # turnover: b (never used again) is dropped, a survives
+    assert memo.get("a") == ("a", None) and memo.get("b") is None
+
+
+def test_engine_pickles_without_its_memo(keyword_engine) -> None:
+    keyword_engine.score(TEXTS)
+    assert keyword_engine._memo.get("CNC lathe 16K20") is not None
+    clone = pickle.loads(pickle.dumps(keyword_engine))
+    assert clone._memo.get("CNC lathe 16K20") is None
+    _same(clone.score(TEXTS, CODES), keyword_engine.score(TEXTS, CODES))
