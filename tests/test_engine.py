@@ -49,6 +49,13 @@ def test_memo_is_bounded_and_keeps_recently_used_texts() -> None:
     assert memo.get("a") == ("a", None) and memo.get("b") is None
 
 
+def test_memo_skips_long_texts() -> None:
+    memo = _ScreeningMemo(max_entries=10, max_text_chars=5)
+    memo.put("short", ("short", None))
+    memo.put("longer", ("longer", None))
+    assert memo.get("short") == ("short", None) and memo.get("longer") is None
+
+
 def test_engine_pickles_without_its_memo(keyword_engine) -> None:
     keyword_engine.score(TEXTS)
     assert keyword_engine._memo.get("CNC lathe 16K20") is not None
