@@ -9,7 +9,7 @@ hold-out fifth; fusion fitted on the dev lines and that fifth (plus, for some va
 more sets made from the training corpus); dev figures are the fitter's 5-fold CV.
 Evaluation sets are only scored, through :func:`dualuse.evaluate.evaluate`, and only
 aggregate figures (macro-F1, risk recall, FA, per-class recall) are printed: no row of an
-evaluation set is read or shown here. Fitted models are cached under /tmp/style_gap_cache.
+evaluation set is read or shown here. Fitted models are cached in .cache/style_gap/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ from dualuse.taxonomy import default_taxonomy, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-CACHE = Path("/tmp/style_gap_cache")
+# fitted screening models, keyed by their options; inside the (git-ignored) repository, never a
+# shared temporary directory, because the cache is unpickled
+CACHE = ROOT / ".cache" / "style_gap"
 
 # variant -> (training options, classifier params, fusion options)
 VARIANTS: dict[str, dict] = {
