@@ -67,7 +67,7 @@ def run(name: str) -> dict:
     params = opt.get("clf", {})
     key = json.dumps({"short": opt.get("short_forms", False), "bare": opt.get("bare", False), "cap": opt.get("short_cap"), "tax": tax.sha256, "clf": params,
                       "rows": hashlib.sha256("\n".join(train_frame["label"] + "\t" + train_frame["text"]).encode()).hexdigest()}, sort_keys=True)
-    CACHE.mkdir(exist_ok=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.joblib"
     t0 = time.perf_counter()
     if path.exists() and joblib.load(path)[0] == key:
