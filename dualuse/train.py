@@ -192,6 +192,22 @@ def _holdout_split(corpus: pd.DataFrame, seed: int, share: float = 0.2) -> tuple
     return corpus[~held], corpus[held]
 
 
+def probe_split(frame: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(probe training frame, held-out tariff lines) for fitting the fusion on unseen data.
+
+    A seeded fifth of the tariff lines is held out; the probe trains on the rest and on the
+    synthetic lines. Short forms are derived from tariff lines, so the probe gets only those
+    of its own four fifths: the held-out fifth must not leak into it through its short forms.
+    """
+    is_tariff = ~frame["source"].str.startswith("synthetic")
+    is_short_form = frame["source"] == "synthetic:short_form"
+    fit_part, held_out = _holdout_split(frame[is_tariff], seed)
+    parts = [fit_part, frame[~is_tariff & ~is_short_form]]
+    if is_short_form.any():
+        parts.append(short_form_frame(fit_part, seed=seed))
+    return pd.concat(parts), held_out
+
+
 def train(
     data_dir: str | Path = "data",
     out_dir: str | Path | None = None,
@@ -220,15 +236,7 @@ def train(
 
     # 1. fusion parameters are fitted on data the model did not see: the dev lines and a
     #    held-out fifth of the tariff corpus, with a model fitted on the other four fifths
-    is_tariff = ~frame["source"].str.startswith("synthetic")
-    is_short_form = frame["source"] == "synthetic:short_form"
-    fit_part, held_out = _holdout_split(frame[is_tariff], seed)
-    probe_parts = [fit_part, frame[~is_tariff & ~is_short_form]]
-    if is_short_form.any():
-        # short forms are derived from tariff lines: the probe gets only those of its own
-        # four fifths, or the held-out fifth would leak into it through its short forms
-        probe_parts.append(short_form_frame(fit_part, seed=seed))
-    probe_frame = pd.concat(probe_parts)
+    probe_frame, held_out = probe_split(frame, seed)
     probe = make_classifier().fit([fold(t) for t in probe_frame["text"]], probe_frame["label"].tolist())
     probe_engine = Engine(taxonomy, FittedModel(probe, FusionConfig(), "probe", "0" * 64))
     dev = _dev(data_dir)

@@ -52,3 +52,55 @@ def test_negatives_file_reads_phrases_without_comments() -> None:
     assert len(phrases) > 150
     assert not any(p.startswith("#") for p in phrases)
     assert "potato chips" in phrases
+
+
+# ------------------------------------------------------------------ short trader forms, bare terms
+
+
+def test_short_forms_follow_the_documented_rules() -> None:
+    from dualuse.synth import short_forms_of
+
+    forms = short_forms_of("Machine-tools; lathes (including turning centres) for removing metal")
+    # head noun phrase, lower case, its singular, and "metal X" for "X ... for removing metal";
+    # the bracketed clause and the bare heading word "machine-tools" are not forms
+    assert set(forms) == {"lathes", "lathe", "metal lathes", "metal lathe"}
+    forms = short_forms_of("Binoculars, monoculars, other optical telescopes, and mountings therefor; Binoculars")
+    assert {"binoculars", "monoculars", "optical telescopes", "optical telescope"} <= set(forms)
+    assert not any("mountings" in f or "therefor" in f for f in forms)
+
+
+def test_short_forms_with_two_labels_are_dropped() -> None:
+    from dualuse.synth import short_forms
+
+    pairs = dict(short_forms(["Lathes for removing metal", "Lathes for wood"], ["machine_tools", "none"]))
+    assert "lathes" not in pairs and "lathe" not in pairs  # both labels: ambiguous alone
+    assert pairs["metal lathes"] == "machine_tools"
+
+
+def test_bare_terms_once_each_with_their_family(mini_taxonomy) -> None:
+    from dualuse.synth import bare_terms
+
+    rows = list(bare_terms(mini_taxonomy, ["cordless drill", "Cordless Drill"]))
+    texts = [t for t, _, _ in rows]
+    assert len(texts) == len(set(texts))  # lower-cased, each once
+    lathes = mini_taxonomy.subcategory("machine_tools.lathes")
+    assert all((t.lower(), lathes.family, "synthetic:bare") in rows for _, t in lathes.terms.items())
+    assert ("cordless drill", "none", "synthetic:bare") in rows
+
+
+def test_probe_never_sees_short_forms_of_held_out_lines() -> None:
+    import pandas as pd
+
+    from dualuse.synth import short_forms
+    from dualuse.train import probe_split, short_form_frame
+
+    corpus = pd.read_csv(DATA / "corpus" / "nomenclature.csv", dtype=str, keep_default_na=False).iloc[::5]
+    frame = pd.concat([corpus[["text", "label", "source"]], short_form_frame(corpus, none_cap=None)], ignore_index=True)
+    probe, held_out = probe_split(frame, seed=3)
+    probe_forms = set(probe.loc[probe["source"] == "synthetic:short_form", "text"])
+    fit_lines = probe[~probe["source"].str.startswith("synthetic")]
+    allowed = {f for f, _ in short_forms(fit_lines["text"].tolist(), fit_lines["label"].tolist())}
+    assert probe_forms and probe_forms <= allowed
+    held_only = {f for f, _ in short_forms(held_out["text"].tolist(), held_out["label"].tolist())} - allowed
+    assert held_only and not (held_only & probe_forms)
+    assert not set(held_out["text"]) & set(fit_lines["text"])
