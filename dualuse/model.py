@@ -112,6 +112,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         unknown = sorted(set(labels) - set(CATEGORIES))
         if unknown:
             raise InputTypeError(f"y: expected labels among {CATEGORIES}, got {unknown[:5]}")
+        # caches derived from a previous fit (see _char_featurizer, _relative_coef) are stale now
+        self.__dict__.pop("_char_featurizer_cache", None)
+        self.__dict__.pop("_relative_coef_cache", None)
         word, char = self._vectorizers()
         blocks = [word.fit_transform(texts)] + ([char.fit_transform(texts)] if char is not None else [])
         features = sparse.hstack(blocks).tocsr()

@@ -126,3 +126,17 @@ def test_model_uses_it_and_never_pickles_the_cache(small_engine):
     restored = pickle.loads(pickle.dumps(clf))
     assert "_char_featurizer_cache" not in restored.__dict__
     np.testing.assert_array_equal(restored.predict_proba(texts), expected)
+
+
+def test_refitting_drops_the_caches_of_the_previous_fit(dev_texts) -> None:
+    from dualuse.model import TextClassifier
+
+    labels = ["none", "optics", "machine_tools", "microelectronics"] * (len(dev_texts) // 4)
+    texts = dev_texts[: len(labels)]
+    first = TextClassifier(min_df=1, random_state=0).fit(texts[:100], labels[:100])
+    first.predict_proba(texts[:5])
+    first.explain(texts[0], "optics")  # fills both caches
+    first.fit(texts, labels)  # same instance, other data and vocabulary
+    fresh = TextClassifier(min_df=1, random_state=0).fit(texts, labels)
+    np.testing.assert_array_equal(first.predict_proba(texts[:50]), fresh.predict_proba(texts[:50]))
+    assert first.explain(texts[0], "optics") == fresh.explain(texts[0], "optics")
