@@ -44,6 +44,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from generate_records import write_csv  # noqa: E402
+from machine_probe import cpu_model, memory_bytes  # noqa: E402
 
 RESULTS = HERE / "results_scoring.md"
 
@@ -91,21 +92,8 @@ sys.exit(main(sys.argv[1:]))
 
 
 def machine() -> dict:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem = int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    cpu = cpu_model()
+    mem = memory_bytes()
     import pandas
 
     import dualuse

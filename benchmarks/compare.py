@@ -56,6 +56,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine_probe import cpu_model, memory_bytes  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20240412
 
@@ -177,21 +180,9 @@ def throughput_batch(data_dir: Path, rows: int, seed: int) -> tuple[list[str], s
 
 
 def machine_info() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
+    cpu = cpu_model()
+    mem = memory_bytes()
+    mem_gib = None if mem is None else round(mem / 2**30, 1)
     from importlib import metadata
 
     # read from package metadata, not by importing: this (parent) process stays small
