@@ -36,6 +36,18 @@ __all__ = ["KeywordMatch", "ExclusionHit", "MatchResult", "KeywordMatcher"]
 _LETTER = r"[a-z\u00df-\u024f\u0370-\u03ff\u0400-\u052f]"
 _SEP = r"[\s\-_/.]*"
 _CYRILLIC_SUFFIX = _LETTER + "{0,3}"
+# English regular plural of a Latin term or phrase: trade wording is mostly plural ("lathes",
+# "fibre optic bundles", "ICs") and listing every plural in the taxonomy by hand missed two
+# thirds of them. "es" only after s, x, z or h ("lenses", "presses", "broaches"), so that
+# "IC" does not read "ices". The plural sits outside the named group: the group still holds
+# the term as listed, which is how the entry is looked up; the evidence span covers the
+# plural as written. Irregular plurals ("-y" -> "-ies") stay listed in the taxonomy.
+_PLURAL = r"(?:(?<=[sxzh])es|s)?"
+# Tariff-search and catalogue terms put the head noun first: "hacksaws, power", "vices,
+# machine", "chips, potato". A text that is exactly two short comma-separated parts (at most
+# three words each, no digits: "Lens, 50mm" is a noun and its size) is also read as
+# "modifier head" ("power hacksaws"), so listed terms and exclusions match either way.
+_INVERTED_TERM = re.compile(r"^\s*([^\W\d][^,;:()\d]*?)\s*,\s*([^\W\d][^,;:()\d]*?)\s*$")
 _TOKEN_TAIL = r"[a-z0-9\-/#+]*"
 _SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
 _SEPARATOR_CHARS = frozenset(" \t\n\r\f\v-_/.")
@@ -287,7 +299,7 @@ class KeywordMatcher:
         if tries["cyr"]:
             parts.append(f"{tries['cyr'].guard()}(?<!{_LETTER})(?P<cyr>{tries['cyr'].regex()}){_CYRILLIC_SUFFIX}(?!{_LETTER})")
         if tries["lat"]:
-            parts.append(f"{tries['lat'].guard()}(?<!{_LETTER})(?P<lat>{tries['lat'].regex()})(?!{_LETTER})")
+            parts.append(f"{tries['lat'].guard()}(?<!{_LETTER})(?P<lat>{tries['lat'].regex()}){_PLURAL}(?!{_LETTER})")
         self._term_re = re.compile("|".join(parts)) if parts else None
         # the leet reading of the Latin terms (see _LEET_FORMS); keys by canonical form
         self._leet_re = None
@@ -346,6 +358,58 @@ class KeywordMatcher:
 
     def match_normalized(self, norm: Normalized, original: str) -> MatchResult:
         """Match a text already normalised with :func:`dualuse.normalize.normalize`."""
+        result = self._match_reading(norm, original)
+        inverted = _INVERTED_TERM.match(norm.text)
+        if inverted is None:
+            return result
+        return self._with_inverted_reading(result, inverted, norm, original)
+
+    def _with_inverted_reading(self, result: MatchResult, inverted: re.Match[str], norm: Normalized, original: str) -> MatchResult:
+        """Add what the reading "B A" of a two-part term "A, B" finds (see _INVERTED_TERM).
+
+        Terms found only in the inverted reading, and exclusions found in it, are reported
+        over the whole text (``matched_text`` is the text as written, ``term`` the listed
+        term); an exclusion read this way cancels the matches of its families, because its
+        phrase spans both parts ("chips, potato" is "potato chips").
+        """
+        head, modifier = inverted.group(1), inverted.group(2)
+        if len(head.split()) > 3 or len(modifier.split()) > 3:
+            return result
+        reading = modifier + " " + head
+        other = self._match_reading(normalize(reading), reading)
+        start, end = norm.span(inverted.start(1), inverted.end(2))
+        whole = original[start:end]
+        join = len(modifier)  # the space between the two parts in `reading`
+
+        def spans_join(x: KeywordMatch | ExclusionHit) -> bool:
+            # anything inside one part was found (or not) by the reading in the original order
+            return x.start < join < x.end
+
+        hits = list(result.exclusions)
+        known = {x.exclusion_id for x in hits}
+        cancelled_families: set[str] = set()
+        for x in other.exclusions:
+            if not spans_join(x) or x.exclusion_id in known:
+                continue
+            cancelled_families.update(x.families)
+            hits.append(ExclusionHit(x.exclusion_id, x.phrase, x.families, x.scope, start, end, whole,
+                                     tuple(m.matched_text for m in result.matches if m.family in x.families)))
+        matches = [m for m in result.matches if m.family not in cancelled_families]
+        weight = {}
+        for m in matches:
+            weight[m.subcategory] = max(weight.get(m.subcategory, 0.0), m.weight)
+        for m in other.matches:
+            # a listed term read across both parts is new evidence unless the subcategory
+            # already has a match at least as strong ("sights" is weak, "telescopic sight" is not)
+            if spans_join(m) and m.family not in cancelled_families and m.weight > weight.get(m.subcategory, 0.0):
+                weight[m.subcategory] = m.weight
+                matches = [x for x in matches if x.subcategory != m.subcategory]
+                matches.append(KeywordMatch(m.kind, m.term, m.subcategory, m.family, m.language, m.weight, start, end, whole))
+        matches.sort(key=lambda m: (m.start, m.end))
+        return MatchResult(tuple(matches), tuple(hits), self.family_scores(matches))
+
+    def _match_reading(self, norm: Normalized, original: str) -> MatchResult:
+        """One reading of a text: terms, patterns, leet terms, then exclusions."""
         folded = norm.text
         matches: list[KeywordMatch] = []
         exclusions: list[tuple[_Entry, int, int]] = []  # folded spans
