@@ -12,8 +12,10 @@ module writes lines in invoice style so the model learns the second register too
   ordinary cameras, food mills, ...) from ``data/synthetic/negatives.txt`` and from the
   taxonomy's exclusion phrases, dressed the same way.
 
-Everything is driven by one ``random.Random(seed)``, so the same taxonomy, negatives file
-and seed give the same lines, byte for byte.
+Each subcategory and each negative phrase draws from its own ``random.Random`` seeded with
+the seed and its name, so the same taxonomy, negatives file and seed give the same lines,
+byte for byte, and a taxonomy edit changes only the lines of what it edits (one shared
+stream would re-draw every line after the first edit, and retrain a different model).
 """
 
 from __future__ import annotations
@@ -169,8 +171,8 @@ def generate(
     taxonomy: Taxonomy, negatives: Sequence[str], *, per_subcategory: int = 120, negatives_per_phrase: int = 4, seed: int = 0
 ) -> Iterator[tuple[str, str, str]]:
     """Yield ``(text, label, source)`` lines; deterministic for a given seed."""
-    rng = random.Random(seed)
     for sub in taxonomy.subcategories:
+        rng = random.Random(f"{seed}:{sub.id}")  # str seeds are hashed with sha512: stable across runs
         terms = [t for _, t in sub.terms.items()]
         weak = [t for _, t in sub.weak_terms.items()]
         brands = list(sub.brands) or [None]
@@ -187,6 +189,7 @@ def generate(
             yield _dress(core, sub.family, rng, rng.choice(brands)), sub.family, f"synthetic:{sub.id}"
     phrases = list(dict.fromkeys([*negatives, *(p for ex in taxonomy.exclusions for _, p in ex.phrases.items())]))
     for phrase in phrases:
+        rng = random.Random(f"{seed}:negative:{phrase}")
         for _ in range(negatives_per_phrase):
             yield _dress(phrase, "none", rng, None), "none", "synthetic:negative"
 

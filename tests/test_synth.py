@@ -21,6 +21,30 @@ def test_same_seed_same_lines(mini_taxonomy) -> None:
     assert a != c
 
 
+def test_a_taxonomy_edit_redraws_only_the_edited_subcategory(mini_taxonomy, tmp_path) -> None:
+    from dualuse.taxonomy import load_taxonomy
+
+    from conftest import FIXTURES
+
+    toml = (FIXTURES / "mini_taxonomy.toml").read_text(encoding="utf-8")
+    edited = toml.replace('terms.en = ["laser", "fiber laser source"]', 'terms.en = ["laser", "fiber laser source", "CO2 laser tube"]')
+    assert edited != toml
+    (tmp_path / "edited.toml").write_text(edited, encoding="utf-8")
+    before = list(generate(mini_taxonomy, ["cordless drill"], per_subcategory=30, seed=3))
+    after = list(generate(load_taxonomy(tmp_path / "edited.toml"), ["cordless drill"], per_subcategory=30, seed=3))
+
+    def by_source(lines):
+        out: dict = {}
+        for text, _, source in lines:
+            out.setdefault(source, []).append(text)
+        return out
+
+    b, a = by_source(before), by_source(after)
+    assert a.keys() == b.keys()
+    assert a["synthetic:optics.lasers"] != b["synthetic:optics.lasers"]
+    assert {k: v for k, v in a.items() if k != "synthetic:optics.lasers"} == {k: v for k, v in b.items() if k != "synthetic:optics.lasers"}
+
+
 def test_every_subcategory_and_negatives_present(mini_taxonomy) -> None:
     lines = list(generate(mini_taxonomy, ["cordless drill"], per_subcategory=10, negatives_per_phrase=2, seed=0))
     sources = {s for _, _, s in lines}
