@@ -27,7 +27,7 @@ import pandas as pd
 
 from dualuse import train as T
 from dualuse.engine import Engine, FusionConfig
-from dualuse.evaluate import evaluate
+from dualuse.evaluate import evaluate, metrics
 from dualuse.model import FittedModel, TextClassifier
 from dualuse.normalize import fold
 from dualuse.taxonomy import default_taxonomy, load_taxonomy
@@ -61,10 +61,10 @@ def run(name: str) -> dict:
     frame = T.training_frame(DATA, tax, seed=T.SEED, short_forms=opt.get("short_forms", False), bare=opt.get("bare", False))
     if opt.get("short_cap") is not None:
         T.SHORT_FORMS_NONE_CAP = opt["short_cap"]
-    tariff = ~frame["source"].str.startswith("synthetic")
-    fit_part, held_out = T._holdout_split(frame[tariff], T.SEED)
-    train_frame = pd.concat([fit_part, frame[~tariff]])
-    params = opt.get("clf", {})
+    # the split of `dualuse train`: no short form of a held-out line reaches the fitted model
+    train_frame, held_out = T.probe_split(frame, T.SEED)
+    # JSON has no tuples; scikit-learn's n-gram ranges must be tuples
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in opt.get("clf", {}).items()}
     key = json.dumps({"short": opt.get("short_forms", False), "bare": opt.get("bare", False), "cap": opt.get("short_cap"), "tax": tax.sha256, "clf": params,
                       "rows": hashlib.sha256("\n".join(train_frame["label"] + "\t" + train_frame["text"]).encode()).hexdigest()}, sort_keys=True)
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -106,6 +106,15 @@ def run(name: str) -> dict:
         print(json.dumps(wrong), file=sys.stderr)
     rep = evaluate(DATA, engine=engine, include_dev=False)
     out = {"variant": name, "fusion": fusion.describe(), "fit_s": round(fit_s, 1), "train_rows": len(train_frame)}
+    terms_path = DATA / "dev" / "trade_terms.tsv"
+    if terms_path.exists():  # a tuning set (short terms from LABELS.md), so its rows may be shown
+        terms = pd.read_csv(terms_path, sep="\t", dtype=str, keep_default_na=False, quoting=3)
+        cats = engine.score(terms["text"].tolist()).category
+        m = metrics(terms["label"].tolist(), cats)
+        out["dev_trade_terms"] = {"f1": m["macro_f1"], "fa": m["false_alarm_rate"],
+                                  "recall": {c: v["recall"] for c, v in m["per_class"].items() if v["support"]}}
+        wrong = [f"{t} [{lbl}->{c}]" for t, lbl, c in zip(terms["text"], terms["label"], cats) if c != lbl]
+        print(json.dumps({"variant": name, "dev_trade_terms_wrong": wrong}), file=sys.stderr)
     for s, m in rep["sets"].items():
         out[s] = {
             "f1": m["macro_f1"],

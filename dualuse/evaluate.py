@@ -1,4 +1,4 @@
-"""Evaluation on the labelled sets in ``data/eval`` (and, marked as such, the dev set).
+"""Evaluation on the labelled sets in ``data/eval`` (and, marked as such, the dev sets).
 
 For each set: accuracy, macro-F1 over the four categories, per-class precision / recall /
 F1, risk recall (rows of a family predicted as *that* family), false-alarm rate (rows of
@@ -32,11 +32,18 @@ EVAL_SETS = {
     "blind_invoice_lines": "invoice lines written from LABELS.md alone, blind to the taxonomy (data/blind/README.md)",
 }
 DEV_SET = "dev_invoice_lines"
+#: Tuning sets (name -> description): reported beside the evaluation sets, never as a
+#: generalisation estimate (the taxonomy and the fusion are fitted on them).
+DEV_SETS = {
+    DEV_SET: "hand-written invoice lines used for tuning: NOT a generalisation estimate",
+    "dev_trade_terms": "short trade terms used for tuning (fusion fit): NOT a generalisation estimate",
+}
 #: Where each set lives under the data directory (the first four are built by ``dualuse data build``).
 SET_FILES = {
     **{name: f"eval/{name}.csv" for name in ("uk_trader_terms", "us_hts_2024", "uk_parcel_lines", "cbp_rulings")},
     "blind_invoice_lines": "blind/invoice_lines_blind.tsv",
     DEV_SET: "dev/invoice_lines.tsv",
+    "dev_trade_terms": "dev/trade_terms.tsv",
 }
 
 
@@ -120,14 +127,14 @@ def evaluate(
     include_dev: bool = True,
     chunk_size: int = 20_000,
 ) -> dict:
-    """Score every evaluation set (and the dev set, labelled as tuning data) and report metrics."""
+    """Score every evaluation set (and the dev sets, labelled as tuning data) and report metrics."""
     from .api import default_engine
 
     data_dir = Path(data_dir)
     eng = engine or default_engine()
     files = {name: data_dir / SET_FILES[name] for name in EVAL_SETS}
     if include_dev:
-        files[DEV_SET] = data_dir / SET_FILES[DEV_SET]
+        files.update({name: data_dir / SET_FILES[name] for name in DEV_SETS})
     if sets:
         unknown = sorted(set(sets) - set(files))
         if unknown:
@@ -144,7 +151,7 @@ def evaluate(
             res = eng.score(texts[start : start + chunk_size])
             preds.extend(c if c is not None else "none" for c in res.category)
         m = metrics(frame["label"].tolist(), preds)
-        m["description"] = EVAL_SETS.get(name, "hand-written invoice lines used for tuning: NOT a generalisation estimate")
+        m["description"] = EVAL_SETS.get(name) or DEV_SETS[name]
         report["sets"][name] = m
     return report
 

@@ -89,8 +89,15 @@ def training_frame(
     return frame
 
 
-def _dev(data_dir: Path) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "dev" / "invoice_lines.tsv", sep="\t", dtype=str, keep_default_na=False, quoting=3)
+#: Hand-written tuning sets the fusion is fitted on, by name (both written from LABELS.md):
+#: invoice lines (long, brands, part numbers; the taxonomy was written on them) and short
+#: trade terms (tariff-search and catalogue wording; written by someone who never saw the
+#: taxonomy), so the fusion weighs the short-term register as well as invoices and tariff text.
+DEV_SETS = {"dev": "dev/invoice_lines.tsv", "trade_terms": "dev/trade_terms.tsv"}
+
+
+def _dev(data_dir: Path, name: str = "dev") -> pd.DataFrame:
+    return pd.read_csv(data_dir / DEV_SETS[name], sep="\t", dtype=str, keep_default_na=False, quoting=3)
 
 
 @dataclass
@@ -239,11 +246,11 @@ def train(
     probe_frame, held_out = probe_split(frame, seed)
     probe = make_classifier().fit([fold(t) for t in probe_frame["text"]], probe_frame["label"].tolist())
     probe_engine = Engine(taxonomy, FittedModel(probe, FusionConfig(), "probe", "0" * 64))
-    dev = _dev(data_dir)
-    sets = [
-        fusion_set(probe_engine, "dev", dev["text"].tolist(), dev["label"].tolist()),
-        fusion_set(probe_engine, "tariff_holdout", held_out["text"].tolist(), held_out["label"].tolist()),
-    ]
+    sets = []
+    for name in DEV_SETS:
+        dev = _dev(data_dir, name)
+        sets.append(fusion_set(probe_engine, name, dev["text"].tolist(), dev["label"].tolist()))
+    sets.append(fusion_set(probe_engine, "tariff_holdout", held_out["text"].tolist(), held_out["label"].tolist()))
     cv = _cross_validated(sets, FusionConfig(), seed)
     fusion, fit_metrics = fit_fusion(sets, FusionConfig())
     probe_only = np.argmax(sets[0].model_probs, axis=1)  # type: ignore[arg-type]
