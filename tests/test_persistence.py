@@ -137,3 +137,14 @@ def test_training_is_deterministic(tmp_path) -> None:
     b = TextClassifier(max_features=20_000).fit(texts, frame["label"])
     probe = ["cnc lathe", "fpga xc7a35t", "binoculars 10x42", "t-shirt"]
     assert (a.predict_proba(probe) == b.predict_proba(probe)).all()
+
+
+def test_shipped_model_was_fitted_with_the_packaged_taxonomy() -> None:
+    """The fusion of the embedded model is fitted on keyword evidence of one taxonomy; shipping
+    a taxonomy edit without `dualuse train` would pair the model with evidence it never saw."""
+    from dualuse.persistence import packaged_model_dir
+    from dualuse.taxonomy import default_taxonomy
+
+    manifest = read_manifest(packaged_model_dir())
+    taxonomy = default_taxonomy()
+    assert (manifest.taxonomy_version, manifest.taxonomy_sha256) == (taxonomy.version, taxonomy.sha256)
