@@ -5,7 +5,8 @@ expression shaped like a character trie, so matching a text costs one scan whate
 number of terms (no per-term loop). Three word regimes share that expression:
 
 * Latin (and other non-CJK) terms match on word boundaries: a letter right before or after
-  blocks the match, a digit does not (``VMC`` matches in ``VMC850``);
+  blocks the match, a digit does not (``VMC`` matches in ``VMC850``); a regular English
+  plural of the term or phrase matches too (``lathes``, ``lenses``, ``fibre optic bundles``);
 * Cyrillic terms are stems: they match at a word start and may be followed by up to three
   more letters (``станк`` matches ``станка``, ``станков``);
 * CJK terms match anywhere (no spaces between words).
@@ -16,6 +17,8 @@ text, so an *overlap* exclusion such as ``potato chips`` swallows the term ``chi
 covers; *text* exclusions cancel every match of their families in the description.
 
 Patterns (part numbers, model series) run in a second pass over the same folded text.
+A text that is exactly two short comma-separated parts ("hacksaws, power") is also read
+as "power hacksaws", the tariff-search habit of putting the head noun first.
 All spans are half-open ``[start, end)`` offsets into the **original** string.
 """
 
