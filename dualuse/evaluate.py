@@ -54,14 +54,17 @@ def macro_f1(y_true: Sequence[str] | np.ndarray, y_pred: Sequence[str] | np.ndar
     """
     t = np.asarray(y_true, dtype=object)
     p = np.asarray(y_pred, dtype=object)
-    f1s = []
-    for c in CATEGORIES:
-        tp = int(np.sum((p == c) & (t == c)))
-        fp = int(np.sum((p == c) & (t != c)))
-        fn = int(np.sum((p != c) & (t == c)))
-        if tp + fp + fn:
-            f1s.append(2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(f1s)) if f1s else 0.0
+    cm = np.array([[int(np.sum((t == a) & (p == b))) for b in CATEGORIES] for a in CATEGORIES])
+    return macro_f1_from_confusion(cm)
+
+
+def macro_f1_from_confusion(cm: np.ndarray) -> float:
+    """:func:`macro_f1` from a confusion matrix (rows: truth, columns: prediction, CATEGORIES order)."""
+    tp = np.diag(cm).astype(float)
+    fp = cm.sum(axis=0) - tp
+    fn = cm.sum(axis=1) - tp
+    present = (tp + fp + fn) > 0
+    return float(np.mean(2 * tp[present] / (2 * tp + fp + fn)[present])) if present.any() else 0.0
 
 
 def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:

@@ -38,3 +38,21 @@ def test_evaluate_reports_each_set(mini_engine) -> None:
 def test_unknown_set_refused(mini_engine) -> None:
     with pytest.raises(OptionError, match=r"sets: expected names among .*got \['nope'\]"):
         evaluate("data", engine=mini_engine, sets=["nope"])
+
+
+def test_fusion_fit_macro_f1_on_indices_equals_the_reported_one() -> None:
+    """The fusion grid scores category indices through a confusion matrix; same definition."""
+    import numpy as np
+
+    from dualuse.categories import CATEGORIES
+    from dualuse.evaluate import macro_f1
+    from dualuse.train import _macro_f1_idx
+
+    names = np.asarray(CATEGORIES)
+    rng = np.random.default_rng(7)
+    for n in (1, 3, 40, 500):
+        for _ in range(50):
+            y, p = rng.integers(0, 4, n), rng.integers(0, 4, n)
+            if rng.random() < 0.3:
+                y[:] = 3  # only `none` in the truth: classes present in predictions still count
+            assert _macro_f1_idx(y, p) == pytest.approx(macro_f1(names[y], names[p]), abs=1e-12)
