@@ -58,6 +58,7 @@ def _variant(name: str) -> dict:
 def run(name: str) -> dict:
     opt = _variant(name)
     tax = load_taxonomy(opt["taxonomy"]) if opt.get("taxonomy") else default_taxonomy()
+    T.BARE_PLURALS = opt.get("bare_plurals", False)
     frame = T.training_frame(DATA, tax, seed=T.SEED, short_forms=opt.get("short_forms", False), bare=opt.get("bare", False))
     if opt.get("short_cap") is not None:
         T.SHORT_FORMS_NONE_CAP = opt["short_cap"]
@@ -65,7 +66,7 @@ def run(name: str) -> dict:
     train_frame, held_out = T.probe_split(frame, T.SEED)
     # JSON has no tuples; scikit-learn's n-gram ranges must be tuples
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in opt.get("clf", {}).items()}
-    key = json.dumps({"short": opt.get("short_forms", False), "bare": opt.get("bare", False), "cap": opt.get("short_cap"), "tax": tax.sha256, "clf": params,
+    key = json.dumps({"short": opt.get("short_forms", False), "bare": opt.get("bare", False), "bare_plurals": opt.get("bare_plurals", False), "cap": opt.get("short_cap"), "tax": tax.sha256, "clf": params,
                       "rows": hashlib.sha256("\n".join(train_frame["label"] + "\t" + train_frame["text"]).encode()).hexdigest()}, sort_keys=True)
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.joblib"

@@ -291,23 +291,38 @@ def short_forms(texts: Sequence[str], labels: Sequence[str]) -> list[tuple[str, 
     return [(f, next(iter(lbls))) for f, lbls in seen.items() if len(lbls) == 1]
 
 
-def bare_terms(taxonomy: Taxonomy, negatives: Sequence[str]) -> Iterator[tuple[str, str, str]]:
+def bare_terms(taxonomy: Taxonomy, negatives: Sequence[str], *, plurals: bool = False) -> Iterator[tuple[str, str, str]]:
     """Each taxonomy term and each hard-negative / exclusion phrase alone, as a trader types it.
 
     ``_dress`` almost always wraps a term in brands, codes and specifications; a search term or a
     short invoice line is often the bare noun ("pillar drill", "magnifier"). Word order is kept
-    (inverted "drill, pillar" forms were tried and hurt, see data/README.md).
+    (inverted "drill, pillar" forms were tried and hurt, see data/README.md). With ``plurals``
+    the regular English plural of each term follows it ("pillar drills"), as the matcher reads it.
     """
     seen: set[str] = set()
-    for sub in taxonomy.subcategories:
-        for _, t in sub.terms.items():  # noqa: PERF102 - Terms is not a dict
-            k = t.lower()
+    lines = [(t, sub.family) for sub in taxonomy.subcategories for _, t in sub.terms.items()]
+    lines += [(p, "none") for p in [*negatives, *(p for ex in taxonomy.exclusions for _, p in ex.phrases.items())]]
+    for text, label in lines:
+        forms = [text.lower()]
+        if plurals and (plural := english_plural(forms[0])) is not None:
+            forms.append(plural)
+        for k in forms:
             if k not in seen:
                 seen.add(k)
-                yield k, sub.family, "synthetic:bare"
-    phrases = [*negatives, *(p for ex in taxonomy.exclusions for _, p in ex.phrases.items())]
-    for p in phrases:
-        k = p.lower()
-        if k not in seen:
-            seen.add(k)
-            yield k, "none", "synthetic:bare"
+                yield k, label, "synthetic:bare"
+
+
+def english_plural(phrase: str) -> str | None:
+    """The regular plural of a lower-case Latin phrase's last word, or None where there is no safe one.
+
+    None for words that already end in "s" (mostly plurals or acronyms such as "mems"), for
+    a last word with digits or non-Latin letters, and for words of fewer than three letters.
+    """
+    last = phrase.rsplit(" ", 1)[-1]
+    if len(last) < 3 or not last.isascii() or not last.isalpha() or last.endswith("s"):
+        return None
+    if last.endswith(("x", "z", "ch", "sh")):
+        return phrase + "es"
+    if last.endswith("y") and last[-2] not in "aeiou":
+        return phrase[:-1] + "ies"
+    return phrase + "s"

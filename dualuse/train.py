@@ -58,6 +58,8 @@ SHORT_FORMS = True
 SHORT_FORMS_NONE_CAP = 15_000
 #: Add each taxonomy term and hard-negative phrase alone (:func:`dualuse.synth.bare_terms`).
 BARE_TERMS = True
+#: ... and the regular plural of each (trade and tariff-search wording is mostly plural).
+BARE_PLURALS = False
 
 
 def short_form_frame(corpus: pd.DataFrame, *, seed: int = SEED, none_cap: int | None = SHORT_FORMS_NONE_CAP) -> pd.DataFrame:
@@ -85,7 +87,7 @@ def training_frame(
     if SHORT_FORMS if short_forms is None else short_forms:
         parts.append(short_form_frame(corpus, seed=seed))
     if BARE_TERMS if bare is None else bare:
-        parts.append(pd.DataFrame(list(bare_terms(taxonomy, negatives)), columns=["text", "label", "source"]))
+        parts.append(pd.DataFrame(list(bare_terms(taxonomy, negatives, plurals=BARE_PLURALS)), columns=["text", "label", "source"]))
     frame = pd.concat(parts, ignore_index=True)
     return frame
 

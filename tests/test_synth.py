@@ -128,3 +128,35 @@ def test_probe_never_sees_short_forms_of_held_out_lines() -> None:
     held_only = {f for f, _ in short_forms(held_out["text"].tolist(), held_out["label"].tolist())} - allowed
     assert held_only and not (held_only & probe_forms)
     assert not set(held_out["text"]) & set(fit_lines["text"])
+
+
+@pytest.mark.parametrize(
+    ("phrase", "plural"),
+    [
+        ("pillar drill", "pillar drills"),
+        ("gear box", "gear boxes"),
+        ("broach", "broaches"),
+        ("assembly", "assemblies"),
+        ("relay", "relays"),
+        ("lenses", None),  # already plural
+        ("mems", None),  # an acronym ending in s
+        ("5-axis", None),
+        ("ic", None),  # too short to guess
+        ("stm32", None),
+    ],
+)
+def test_english_plural(phrase, plural) -> None:
+    from dualuse.synth import english_plural
+
+    assert english_plural(phrase) == plural
+
+
+def test_bare_terms_with_plurals_follow_each_term(mini_taxonomy) -> None:
+    from dualuse.synth import bare_terms
+
+    plain = list(bare_terms(mini_taxonomy, ["cordless drill"]))
+    with_plurals = list(bare_terms(mini_taxonomy, ["cordless drill"], plurals=True))
+    assert [line for line in with_plurals if line in plain] == plain
+    assert ("lathes", "machine_tools", "synthetic:bare") in with_plurals
+    assert ("cordless drills", "none", "synthetic:bare") in with_plurals
+    assert len({t for t, _, _ in with_plurals}) == len(with_plurals)
