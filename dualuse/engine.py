@@ -11,7 +11,9 @@ Fusion is log-linear. For each category c::
                + hs_weight * [hs family == c]        (hs_none_weight when the code says none)
     P = softmax(logit / temperature)
 
-Without a model the text term is a fixed prior that favours ``none``. The HS code is strong
+Before fusion, the model's probability of a family that a text-scope exclusion rules out
+("for wood", "welding", printed matter) is moved to ``none``: the exclusion decides for the
+model as it does for the keywords. Without a model the text term is a fixed prior that favours ``none``. The HS code is strong
 evidence but never silent: when the text alone points elsewhere the row gets
 ``needs_review`` and the HS evidence says ``agrees_with_text = False``.
 """
@@ -101,7 +103,7 @@ class ChunkResult:
     status: list[str]
     error: list[str | None]
     probabilities: np.ndarray  # (n, 4); NaN rows where there is no category
-    model_probabilities: np.ndarray | None
+    model_probabilities: np.ndarray | None  # as fused: after text-scope exclusions (see _rule_out)
     text_category: list[str | None]
     category: list[str | None]
     subcategory: list[str | None]
@@ -260,6 +262,7 @@ class Engine:
                 folded = [facts[i].folded for i in ok_rows]
                 unique, inverse = np.unique(np.asarray(folded, dtype=object), return_inverse=True)
                 mp = np.asarray(self.model.predict_proba(unique.tolist()), dtype=float)[inverse.ravel()]
+                mp = _rule_out(mp, [facts[i].match for i in ok_rows])  # type: ignore[misc]
                 model_probs = np.full((n, len(CATEGORIES)), np.nan)
                 model_probs[idx] = mp
             else:
@@ -402,6 +405,26 @@ def fuse(model_probs: np.ndarray | None, keyword: np.ndarray, hs_onehot: np.ndar
         weights[NONE_INDEX] = cfg.hs_none_weight
         logits = logits + hs_onehot * weights
     return _softmax(logits / cfg.temperature)
+
+
+def _rule_out(model_probs: np.ndarray, matches: Sequence[MatchResult]) -> np.ndarray:
+    """Move the model's probability of families ruled out by a text-scope exclusion to ``none``.
+
+    A text-scope exclusion ("for wood", "welding", "laser printer", printed matter) says the
+    whole description is outside those families. It always cancelled their keyword matches;
+    without this the model alone could still flag the family ("Станок ... по дереву" came out
+    a machine tool on the model's word). The model probabilities the engine reports are these.
+    """
+    out = model_probs
+    for j, m in enumerate(matches):
+        families = {fam for x in m.exclusions if x.scope == "text" for fam in x.families}
+        if families:
+            if out is model_probs:
+                out = model_probs.copy()
+            for fam in families:
+                out[j, NONE_INDEX] += out[j, CATEGORY_INDEX[fam]]
+                out[j, CATEGORY_INDEX[fam]] = 0.0
+    return out
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

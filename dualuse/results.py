@@ -106,7 +106,10 @@ class ComponentScores(_Frozen):
     """Each component's own view, kept beside the fused probabilities."""
 
     keyword: dict[str, float] = Field(description="Keyword evidence per family (summed term weights, capped).")
-    model: dict[str, float] | None = Field(description="Text model probabilities per category, or None without a model.")
+    model: dict[str, float] | None = Field(
+        description="Text model probabilities per category as the fusion used them (a family ruled out by a "
+        "text-scope exclusion has its share moved to none), or None without a model."
+    )
     hs_family: Category | None = Field(description="The family the HS code maps to, or None without a usable code.")
 
 

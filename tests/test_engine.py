@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 
-from dualuse.engine import Engine, _ScreeningMemo
+from dualuse.engine import Engine, FusionConfig, _ScreeningMemo
 
 TEXTS = ["CNC lathe 16K20", "potato chips 150 g", "STM32F407VGT6 tray", "germanium lens 25 mm", "\u200b", "CNC lathe 16K20"]
 CODES = ["8458.11", None, "8542.31", None, None, "6109.10"]
@@ -62,3 +62,26 @@ def test_engine_pickles_without_its_memo(keyword_engine) -> None:
     clone = pickle.loads(pickle.dumps(keyword_engine))
     assert clone._memo.get("CNC lathe 16K20") is None
     _same(clone.score(TEXTS, CODES), keyword_engine.score(TEXTS, CODES))
+
+
+class _ConstantModel:
+    """A stand-in text model that always says machine_tools 0.7."""
+
+    model_id = "constant"
+    sha256 = "0" * 64
+    fusion = FusionConfig()
+
+    def predict_proba(self, folded_texts):
+        return np.tile([0.7, 0.1, 0.1, 0.1], (len(folded_texts), 1))
+
+    def explain(self, folded_text, category, top_k=5):
+        return []
+
+
+def test_text_exclusion_rules_the_family_out_for_the_model_too(mini_taxonomy) -> None:
+    """'for flour' (text scope, machine_tools) moves the model's machine_tools share to none."""
+    engine = Engine(mini_taxonomy, _ConstantModel())
+    res = engine.score(["grinding unit for flour", "grinding unit"])
+    np.testing.assert_allclose(res.model_probabilities[0], [0.0, 0.1, 0.1, 0.8])
+    np.testing.assert_allclose(res.model_probabilities[1], [0.7, 0.1, 0.1, 0.1])
+    assert list(res.category) == ["none", "machine_tools"]
