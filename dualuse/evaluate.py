@@ -37,6 +37,7 @@ DEV_SET = "dev_invoice_lines"
 DEV_SETS = {
     DEV_SET: "hand-written invoice lines used for tuning: NOT a generalisation estimate",
     "dev_trade_terms": "short trade terms used for tuning (fusion fit): NOT a generalisation estimate",
+    "dev_hard_negatives": "none-only look-alike invoice lines used for false-alarm analysis: NOT a generalisation estimate",
 }
 #: Where each set lives under the data directory (the first four are built by ``dualuse data build``).
 SET_FILES = {
@@ -44,6 +45,7 @@ SET_FILES = {
     "blind_invoice_lines": "blind/invoice_lines_blind.tsv",
     DEV_SET: "dev/invoice_lines.tsv",
     "dev_trade_terms": "dev/trade_terms.tsv",
+    "dev_hard_negatives": "dev/hard_negatives.tsv",
 }
 
 
