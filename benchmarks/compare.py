@@ -572,23 +572,26 @@ def orchestrate(opts: argparse.Namespace) -> dict:
                 entry["skipped"] = why
                 log(f"{name}: skipped ({why})")
                 continue
-            if name in TRAINED_HERE:
-                log(f"{name}: training (own process)")
-                rc, rss, secs = run_child(["--worker", "train", "--contender", name, "--work", str(work)], opts.timeout)
-                entry["train_process"] = {"exit_code": rc, "ru_maxrss_mib": rss, "wall_s": secs}
+            def stage(kind: str, doing: str, failed: str) -> dict | None:
+                """Run one worker process (train or score); its JSON output, or None if it failed."""
+                log(f"{name}: {doing} (own process)")
+                rc, rss, secs = run_child(["--worker", kind, "--contender", name, "--work", str(work)], opts.timeout)
+                entry[f"{kind}_process"] = {"exit_code": rc, "ru_maxrss_mib": rss, "wall_s": secs}
                 if rc != 0:
-                    entry["failed"] = f"training process exited with {rc}"
+                    entry["failed"] = f"{failed} process exited with {rc}"
                     log(f"{name}: FAILED ({entry['failed']})")
+                    return None
+                return json.loads((work / f"{name}.{kind}.json").read_text())
+
+            if name in TRAINED_HERE:
+                trained = stage("train", "training", "training")
+                if trained is None:
                     continue
-                entry["train"] = json.loads((work / f"{name}.train.json").read_text())
-            log(f"{name}: scoring (own process)")
-            rc, rss, secs = run_child(["--worker", "score", "--contender", name, "--work", str(work)], opts.timeout)
-            entry["score_process"] = {"exit_code": rc, "ru_maxrss_mib": rss, "wall_s": secs}
-            if rc != 0:
-                entry["failed"] = f"scoring process exited with {rc}"
-                log(f"{name}: FAILED ({entry['failed']})")
+                entry["train"] = trained
+            scored = stage("score", "scoring", "scoring")
+            if scored is None:
                 continue
-            entry.update(json.loads((work / f"{name}.score.json").read_text()))
+            entry.update(scored)
             entry["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         if opts.keep_work:

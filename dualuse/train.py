@@ -35,7 +35,7 @@ from sklearn.base import clone
 
 from .categories import NONE_INDEX
 from .engine import Engine, FusionConfig, fuse
-from .evaluate import macro_f1_from_confusion
+from .evaluate import DEV_SET, load_set, macro_f1_from_confusion
 from .model import FittedModel, TextClassifier
 from .normalize import fold
 from .persistence import save_model
@@ -96,11 +96,12 @@ def training_frame(
 #: invoice lines (long, brands, part numbers; the taxonomy was written on them) and short
 #: trade terms (tariff-search and catalogue wording; written by someone who never saw the
 #: taxonomy), so the fusion weighs the short-term register as well as invoices and tariff text.
-DEV_SETS = {"dev": "dev/invoice_lines.tsv", "trade_terms": "dev/trade_terms.tsv"}
+#: (fusion-set name -> name in :data:`dualuse.evaluate.SET_FILES`)
+DEV_SETS = {"dev": DEV_SET, "trade_terms": "dev_trade_terms"}
 
 
 def _dev(data_dir: Path, name: str = "dev") -> pd.DataFrame:
-    return pd.read_csv(data_dir / DEV_SETS[name], sep="\t", dtype=str, keep_default_na=False, quoting=3)
+    return load_set(data_dir, DEV_SETS[name])
 
 
 @dataclass
