@@ -440,6 +440,25 @@ def test_laser_machine_versus_laser_source(engine):
     assert _family(engine, "Fiber laser 50 W pulsed, MOPA") == OP
 
 
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        pytest.param("Fibre optic bundles, coherent, 1 m", OP, id="plural-of-a-phrase"),
+        pytest.param("Power hacksaws", MT, id="plural"),
+        pytest.param("hacksaws, power", MT, id="inverted-term"),
+        pytest.param("chips, potato", NO, id="inverted-exclusion"),
+        pytest.param("Optical glasses, women, tortoiseshell", NO, id="eyewear-plural-is-not-optical-glass"),
+        pytest.param("Laser safety glasses OD 6+", NO, id="laser-eyewear"),
+        pytest.param("Spy glasses with hidden camera 1080p", NO, id="spy-glasses-are-not-a-spyglass"),
+        pytest.param("Brass spyglass 25x30", OP, id="spyglass"),
+        pytest.param("Deburring machine for laser cut parts", MT, id="laser-cut-parts-only-consume-their-phrase"),
+        pytest.param("Laser cut parts, steel, 2 mm", NO, id="laser-cut-parts-alone"),
+    ],
+)
+def test_plural_and_inverted_readings_of_the_default_taxonomy(engine, text, family):
+    assert _family(engine, text) == family
+
+
 # --------------------------------------------------------------------------- structure
 
 def test_default_taxonomy_loads(taxonomy):
