@@ -13,9 +13,9 @@ Fusion is log-linear. For each category c::
 
 Before fusion, the model's probability of a family that a text-scope exclusion rules out
 ("for wood", "welding", printed matter) is moved to ``none``: the exclusion decides for the
-model as it does for the keywords. Without a model the text term is a fixed prior that favours ``none``. The HS code is strong
-evidence but never silent: when the text alone points elsewhere the row gets
-``needs_review`` and the HS evidence says ``agrees_with_text = False``.
+model as it does for the keywords. Without a model the text term is a fixed prior that
+favours ``none``. The HS code is strong evidence but never silent: when the text alone points
+elsewhere the row gets ``needs_review`` and the HS evidence says ``agrees_with_text = False``.
 """
 
 from __future__ import annotations
@@ -417,6 +417,8 @@ def _rule_out(model_probs: np.ndarray, matches: Sequence[MatchResult]) -> np.nda
     """
     out = model_probs
     for j, m in enumerate(matches):
+        if not m.exclusions:  # most rows: nothing to rule out
+            continue
         families = {fam for x in m.exclusions if x.scope == "text" for fam in x.families}
         if families:
             if out is model_probs:

@@ -54,10 +54,17 @@ def macro_f1(y_true: Sequence[str] | np.ndarray, y_pred: Sequence[str] | np.ndar
 
     The one definition used everywhere: reports here, and the fusion fit in ``dualuse.train``.
     """
-    t = np.asarray(y_true, dtype=object)
-    p = np.asarray(y_pred, dtype=object)
-    cm = np.array([[int(np.sum((t == a) & (p == b))) for b in CATEGORIES] for a in CATEGORIES])
-    return macro_f1_from_confusion(cm)
+    return macro_f1_from_confusion(_confusion(y_true, y_pred))
+
+
+def _confusion(y_true: Sequence[str] | np.ndarray, y_pred: Sequence[str] | np.ndarray) -> np.ndarray:
+    """Confusion matrix in CATEGORIES order (rows: truth, columns: prediction)."""
+    k = len(CATEGORIES)
+    idx = {c: i for i, c in enumerate(CATEGORIES)}
+    cm = np.zeros((k, k), dtype=int)
+    for a, b in zip(y_true, y_pred):
+        cm[idx[a], idx[b]] += 1
+    return cm
 
 
 def macro_f1_from_confusion(cm: np.ndarray) -> float:
@@ -73,15 +80,10 @@ def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     """All reported figures for one set of (truth, prediction) pairs."""
     t = np.asarray(list(y_true), dtype=object)
     p = np.asarray(list(y_pred), dtype=object)
-    k = len(CATEGORIES)
-    idx = {c: i for i, c in enumerate(CATEGORIES)}
-    cm = np.zeros((k, k), dtype=int)
-    for a, b in zip(t, p):
-        cm[idx[a], idx[b]] += 1
+    cm = _confusion(t, p)
     per_class = {}
     f1s = []
-    for c in CATEGORIES:
-        i = idx[c]
+    for i, c in enumerate(CATEGORIES):
         tp = cm[i, i]
         fp = cm[:, i].sum() - tp
         fn = cm[i, :].sum() - tp
@@ -97,7 +99,7 @@ def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     return {
         "n": int(len(t)),
         "accuracy": round(float(np.mean(t == p)) if len(t) else 0.0, 4),
-        "macro_f1": round(macro_f1(t, p), 4),
+        "macro_f1": round(macro_f1_from_confusion(cm), 4),
         "macro_f1_all4": round(float(np.mean(f1s)), 4),
         "risk_recall": round(float(np.mean(p[fam] == t[fam])), 4) if fam.any() else None,
         "false_alarm_rate": round(float(np.mean(p[none] != "none")), 4) if none.any() else None,
@@ -135,21 +137,16 @@ def evaluate(
     """Score every evaluation set (and the dev sets, labelled as tuning data) and report metrics."""
     from .api import default_engine
 
-    data_dir = Path(data_dir)
     eng = engine or default_engine()
-    files = {name: data_dir / SET_FILES[name] for name in EVAL_SETS}
-    if include_dev:
-        files.update({name: data_dir / SET_FILES[name] for name in DEV_SETS})
+    names = [*EVAL_SETS, *(DEV_SETS if include_dev else ())]
     if sets:
-        unknown = sorted(set(sets) - set(files))
+        unknown = sorted(set(sets) - set(names))
         if unknown:
-            raise OptionError(f"sets: expected names among {sorted(files)}, got {unknown}")
-        files = {k: v for k, v in files.items() if k in sets}
+            raise OptionError(f"sets: expected names among {sorted(names)}, got {unknown}")
+        names = [n for n in names if n in sets]
     report: dict = {"provenance": eng.provenance(), "sets": {}}
-    for name, path in files.items():
-        if not path.exists():
-            raise OptionError(f"data_dir: expected {path} to exist (run `dualuse data build`), it does not")
-        frame = _load_set(path)
+    for name in names:
+        frame = load_set(data_dir, name)
         preds: list[str] = []
         texts = frame["text"].tolist()
         for start in range(0, len(texts), chunk_size):

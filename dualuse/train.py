@@ -8,10 +8,11 @@
    (:mod:`dualuse.synth`), short trader forms of the tariff lines and the bare taxonomy terms
    and negative phrases (``SHORT_FORMS``, ``BARE_TERMS``; issue #3, data/README.md);
 3. fits :class:`~dualuse.model.TextClassifier` on the folded texts;
-4. fits the fusion parameters (keyword weight, temperature) on the hand-written
-   development lines (``data/dev/invoice_lines.tsv``): the keyword weight by macro-F1, the
-   temperature by log-loss (calibration). Five-fold cross-validated figures are recorded
-   beside the in-sample ones so nobody mistakes one for the other;
+4. fits the fusion parameters (keyword weight, ``none`` bias, temperature) with a probe model
+   that did not see them, on the hand-written tuning sets (``DEV_SETS``: invoice lines and
+   short trade terms) and a held-out fifth of the tariff corpus: weight and bias by mean
+   macro-F1, the temperature by log-loss (calibration). Five-fold cross-validated figures are
+   recorded beside the in-sample ones so nobody mistakes one for the other;
 5. writes ``model.pkl`` and ``manifest.json`` (versions, classes, hashes of corpus,
    taxonomy and model, fusion parameters, metrics).
 
@@ -248,7 +249,7 @@ def train(
     def make_classifier() -> TextClassifier:
         return clone(classifier) if classifier is not None else TextClassifier(random_state=seed)
 
-    # 1. fusion parameters are fitted on data the model did not see: the dev lines and a
+    # 1. fusion parameters are fitted on data the model did not see: the dev sets and a
     #    held-out fifth of the tariff corpus, with a model fitted on the other four fifths
     probe_frame, held_out = probe_split(frame, seed)
     probe = make_classifier().fit([fold(t) for t in probe_frame["text"]], probe_frame["label"].tolist())
