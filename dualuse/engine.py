@@ -11,9 +11,9 @@ Fusion is log-linear. For each category c::
                + hs_weight * [hs family == c]        (hs_none_weight when the code says none)
     P = softmax(logit / temperature)
 
-Before fusion, the model's probability of a family that a text-scope exclusion rules out
-("for wood", "welding", printed matter) is moved to ``none``: the exclusion decides for the
-model as it does for the keywords. Without a model the text term is a fixed prior that
+Before fusion, the model's probability of a family that a text-scope exclusion rules out ("for
+wood", "welding", printed matter), or a head-scope one that cancelled a term ("telescope
+tripod"), is moved to ``none``: the exclusion decides for the model as it does for the keywords. Without a model the text term is a fixed prior that
 favours ``none``. The HS code is strong evidence but never silent: when the text alone points
 elsewhere the row gets ``needs_review`` and the HS evidence says ``agrees_with_text = False``.
 """
@@ -103,7 +103,7 @@ class ChunkResult:
     status: list[str]
     error: list[str | None]
     probabilities: np.ndarray  # (n, 4); NaN rows where there is no category
-    model_probabilities: np.ndarray | None  # as fused: after text-scope exclusions (see _rule_out)
+    model_probabilities: np.ndarray | None  # as fused: after ruling-out exclusions (see _rule_out)
     text_category: list[str | None]
     category: list[str | None]
     subcategory: list[str | None]
@@ -408,18 +408,20 @@ def fuse(model_probs: np.ndarray | None, keyword: np.ndarray, hs_onehot: np.ndar
 
 
 def _rule_out(model_probs: np.ndarray, matches: Sequence[MatchResult]) -> np.ndarray:
-    """Move the model's probability of families ruled out by a text-scope exclusion to ``none``.
+    """Move the model's probability of families ruled out by an exclusion to ``none``.
 
     A text-scope exclusion ("for wood", "welding", "laser printer", printed matter) says the
     whole description is outside those families. It always cancelled their keyword matches;
     without this the model alone could still flag the family ("Станок ... по дереву" came out
-    a machine tool on the model's word). The model probabilities the engine reports are these.
+    a machine tool on the model's word). A head-scope exclusion that cancelled a term says the
+    same of the item it names ("telescope tripod": the model reads "telescope"). The model
+    probabilities the engine reports are these.
     """
     out = model_probs
     for j, m in enumerate(matches):
         if not m.exclusions:  # most rows: nothing to rule out
             continue
-        families = {fam for x in m.exclusions if x.scope == "text" for fam in x.families}
+        families = {fam for x in m.exclusions if x.scope == "text" or (x.scope == "head" and x.cancelled) for fam in x.families}
         if families:
             if out is model_probs:
                 out = model_probs.copy()

@@ -14,7 +14,9 @@ number of terms (no per-term loop). Three word regimes share that expression:
 A space or hyphen inside a term matches any run of separators or none (``5-axis`` =
 ``5 axis`` = ``5axis``). At one position the longest entry wins and a match consumes its
 text, so an *overlap* exclusion such as ``potato chips`` swallows the term ``chips`` it
-covers; *text* exclusions cancel every match of their families in the description.
+covers; *text* exclusions cancel every match of their families in the description; *head*
+exclusions also cancel a term of their families that describes the item they name
+("telescope tripod", "cutting tools for lathes").
 
 Patterns (part numbers, model series) run in a second pass over the same folded text.
 A text that is exactly two short comma-separated parts ("hacksaws, power") is also read
@@ -51,6 +53,22 @@ _PLURAL = r"(?:(?<=[sxzh])es|s)?"
 # three words each, no digits: "Lens, 50mm" is a noun and its size) is also read as
 # "modifier head" ("power hacksaws"), so listed terms and exclusions match either way.
 _INVERTED_TERM = re.compile(r"^\s*([^\W\d][^,;:()\d]*?)\s*,\s*([^\W\d][^,;:()\d]*?)\s*$")
+# A *head* exclusion names an item that is `none` even when a family term describes it
+# ("telescope tripod", "lathe cutting tools", "CPU cooler"): in an English noun phrase the last
+# noun is the item and the words before it are modifiers; "X for Y" names X, made for Y.
+# So a head phrase also cancels (1) a term of its families right before it in the same noun
+# phrase: only separators and at most two plain words between them, and the phrase ends the
+# noun phrase (end of text, punctuation, a number or a joining word follows), and (2) a term
+# in the complement after "for" / "to fit" / "suitable for" / "compatible with" that follows it,
+# up to the next punctuation. Joining words break a noun phrase: "binoculars with case" is
+# binoculars, "spotting scope tripod kit" is left alone.
+_JOINING = r"(?:for|with|without|and|or|plus|incl|including|in|on|of|to|from|by|w|x|для|с|и|für|mit|und)"
+_MODIFIER_GAP = re.compile(rf"[\s\-]*(?:(?!{_JOINING}(?![^\W\d_]))[^\W\d_]+[\s\-]+){{0,2}}", re.IGNORECASE)
+_PHRASE_END = re.compile(rf"\s*(?:$|[^\w\s]|\d|{_JOINING}(?![^\W\d_]))", re.IGNORECASE)
+_COMPLEMENT = re.compile(
+    r"\s+(?:for(?:\s+use\s+with)?|to\s+fit|fits|fitting|suitable\s+for|compatible\s+with|для|für)\s+([^,;:()\[\]|]*)",
+    re.IGNORECASE,
+)
 _TOKEN_TAIL = r"[a-z0-9\-/#+]*"
 _SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
 _SEPARATOR_CHARS = frozenset(" \t\n\r\f\v-_/.")
@@ -135,7 +153,7 @@ class ExclusionHit:
     start: int
     end: int
     matched_text: str
-    cancelled: tuple[str, ...] = ()  # matched texts of cancelled terms (text scope) or covered ones
+    cancelled: tuple[str, ...] = ()  # matched texts of the terms it cancelled (text and head scope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +300,33 @@ def _first_of(items) -> set[str] | None:  # noqa: ANN001 - private parser types
     return None
 
 
+def _compile_tries(tries: dict[str, _Trie]) -> re.Pattern[str] | None:
+    """One regex over the three script tries; the matched entry is in group cjk, cyr or lat."""
+    parts = []
+    if tries["cjk"]:
+        parts.append(f"{tries['cjk'].guard()}(?P<cjk>{tries['cjk'].regex()})")
+    if tries["cyr"]:
+        parts.append(f"{tries['cyr'].guard()}(?<!{_LETTER})(?P<cyr>{tries['cyr'].regex()}){_CYRILLIC_SUFFIX}(?!{_LETTER})")
+    if tries["lat"]:
+        parts.append(f"{tries['lat'].guard()}(?<!{_LETTER})(?P<lat>{tries['lat'].regex()}){_PLURAL}(?!{_LETTER})")
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _governed_by_head(original: str, start: int, end: int, matches: list[KeywordMatch], families: tuple[str, ...]) -> list[int]:
+    """Indices of the matches a head phrase at ``[start, end)`` cancels (see ``_JOINING``)."""
+    out: list[int] = []
+    ends_phrase = _PHRASE_END.match(original, end) is not None
+    complement = _COMPLEMENT.match(original, end)
+    for i, m in enumerate(matches):
+        if m.family not in families:
+            continue
+        if m.end <= start and ends_phrase and _MODIFIER_GAP.fullmatch(original, m.end, start) is not None:
+            out.append(i)  # "telescope tripod": the term describes the item the phrase names
+        elif complement is not None and complement.start(1) <= m.start and m.end <= complement.end(1):
+            out.append(i)  # "cutting tools for lathes": the item is made for the term
+    return out
+
+
 class KeywordMatcher:
     """Finds taxonomy terms, patterns and exclusions in texts. Build once, reuse for all rows."""
 
@@ -291,19 +336,17 @@ class KeywordMatcher:
         self._entries: dict[str, list[_Entry]] = {}
         self._lat_keys: dict[str, None] = {}  # keys of Latin-script entries, in file order
         tries = {"lat": _Trie(), "cyr": _Trie(), "cjk": _Trie()}
+        exclusion_tries = {"lat": _Trie(), "cyr": _Trie(), "cjk": _Trie()}  # phrases alone
         for t in taxonomy.term_entries(weak_weight=weak_weight):
             self._add(tries, _Entry("term", t.text, t.language, t.subcategory, t.family, t.weight))
         for ex in taxonomy.exclusions:
             for lang, phrase in ex.phrases.items():
-                self._add(tries, _Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope))
-        parts = []
-        if tries["cjk"]:
-            parts.append(f"{tries['cjk'].guard()}(?P<cjk>{tries['cjk'].regex()})")
-        if tries["cyr"]:
-            parts.append(f"{tries['cyr'].guard()}(?<!{_LETTER})(?P<cyr>{tries['cyr'].regex()}){_CYRILLIC_SUFFIX}(?!{_LETTER})")
-        if tries["lat"]:
-            parts.append(f"{tries['lat'].guard()}(?<!{_LETTER})(?P<lat>{tries['lat'].regex()}){_PLURAL}(?!{_LETTER})")
-        self._term_re = re.compile("|".join(parts)) if parts else None
+                if self._add(tries, _Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope)):
+                    exclusion_tries[_script_of(phrase)].add(phrase)
+        self._term_re = _compile_tries(tries)
+        # Second look for phrases hidden inside a term that starts earlier ("camera lens cap":
+        # "camera lens" consumes the start of "lens cap"); run only on texts with a term.
+        self._exclusion_re = _compile_tries(exclusion_tries)
         # the leet reading of the Latin terms (see _LEET_FORMS); keys by canonical form
         self._leet_re = None
         self._leet_keys: dict[str, list[str]] = {}
@@ -339,15 +382,16 @@ class KeywordMatcher:
             else:
                 self._pattern_start = re.compile("(?<![a-z0-9])[" + "".join(re.escape(c) for c in chars) + "]")
 
-    def _add(self, tries: dict[str, _Trie], entry: _Entry) -> None:
+    def _add(self, tries: dict[str, _Trie], entry: _Entry) -> bool:
         key = term_key(entry.text)
         if not key:
-            return
+            return False
         script = _script_of(entry.text)
         tries[script].add(entry.text)
         self._entries.setdefault(key, []).append(entry)
         if script == "lat":
             self._lat_keys[key] = None
+        return True
 
     # ------------------------------------------------------------------ matching
 
@@ -392,7 +436,12 @@ class KeywordMatcher:
         known = {x.exclusion_id for x in hits}
         cancelled_families: set[str] = set()
         for x in other.exclusions:
-            if not spans_join(x) or x.exclusion_id in known:
+            # a head phrase inside one part governs a term in the other ("tripod, telescope");
+            # it replaces the same phrase found, governing nothing, in the original order
+            governs = x.scope == "head" and bool(x.cancelled)
+            if governs:
+                hits = [h for h in hits if h.exclusion_id != x.exclusion_id]
+            elif not spans_join(x) or x.exclusion_id in known:
                 continue
             cancelled_families.update(x.families)
             hits.append(ExclusionHit(x.exclusion_id, x.phrase, x.families, x.scope, start, end, whole,
@@ -440,8 +489,10 @@ class KeywordMatcher:
                         KeywordMatch("term", e.text, e.subcategory, e.family, e.language, e.weight, start, end, original[start:end])
                     )
                 term_spans.append((m.start(), m.end()))
+        if term_spans and self._exclusion_re is not None:
+            exclusions.extend(self._hidden_exclusions(folded, term_spans, matches, norm))
         if self._pattern_start is not None:
-            overlap_excl = [(s, e) for (x, s, e) in exclusions if x.scope == "overlap"]
+            overlap_excl = [(s, e) for (x, s, e) in exclusions if x.scope != "text"]
             resume = 0
             for start_match in self._pattern_start.finditer(folded):
                 i = start_match.start()
@@ -466,17 +517,52 @@ class KeywordMatcher:
             matches.extend(self._leet_matches(norm, original, taken))
         hits: list[ExclusionHit] = []
         cancelled_families: set[str] = set()
+        governed: set[int] = set()  # indices into `matches` cancelled by a head phrase
         for e, s_f, e_f in exclusions:
             start, end = norm.span(s_f, e_f)
             cancelled: tuple[str, ...] = ()
             if e.scope == "text":
                 cancelled_families.update(e.families)
                 cancelled = tuple(m.matched_text for m in matches if m.family in e.families)
+            elif e.scope == "head":
+                idx = _governed_by_head(original, start, end, matches, e.families)
+                governed.update(idx)
+                cancelled = tuple(matches[i].matched_text for i in idx)
             hits.append(ExclusionHit(e.subcategory, e.text, e.families, e.scope, start, end, original[start:end], cancelled))
-        if cancelled_families:
-            matches = [m for m in matches if m.family not in cancelled_families]
+        if cancelled_families or governed:
+            matches = [m for i, m in enumerate(matches) if m.family not in cancelled_families and i not in governed]
         matches.sort(key=lambda m: (m.start, m.end))
         return MatchResult(tuple(matches), tuple(hits), self.family_scores(matches))
+
+    def _hidden_exclusions(
+        self, folded: str, term_spans: list[tuple[int, int]], matches: list[KeywordMatch], norm: Normalized
+    ) -> list[tuple[_Entry, int, int]]:
+        """Exclusion phrases that start inside a term and run past its end ("camera lens cap").
+
+        The longest entry at a position consumes its text, so "camera lens" hides "lens cap".
+        The phrase that runs on names the item ("lens cap"), so it is found here when it cuts
+        into a term of its own families, and that term is dropped from ``matches`` (in place).
+        """
+        found: list[tuple[_Entry, int, int]] = []
+        assert self._exclusion_re is not None
+        for m in self._exclusion_re.finditer(folded):
+            s_x, e_x = m.span()
+            cut = [(s, e) for s, e in term_spans if s < s_x < e < e_x]
+            if not cut:
+                continue
+            group = m.lastgroup or ""
+            key = _SEPARATOR_RUN.sub("", folded[m.start(group):m.end(group)])
+            for entry in self._entries.get(key, ()):
+                if entry.kind != "exclusion":
+                    continue
+                # only a term of the phrase's own families is cut ("way covers for ..." keeps
+                # the machine-tool term "way covers" whatever the optics phrase "covers for" says)
+                spans = {norm.span(s, e) for s, e in cut}
+                hidden = [k for k in matches if (k.start, k.end) in spans and k.family in entry.families]
+                if hidden:
+                    found.append((entry, s_x, e_x))
+                    matches[:] = [k for k in matches if k not in hidden]
+        return found
 
     def _leet_matches(self, norm: Normalized, original: str, taken: list[tuple[int, int]]) -> list[KeywordMatch]:
         """Terms written with leet digits inside words (see the comment at _LEET_FORMS)."""

@@ -56,7 +56,7 @@ class ExclusionEvidence(_Frozen):
     exclusion_id: str
     phrase: str
     families: tuple[Category, ...]
-    scope: Literal["overlap", "text"]
+    scope: Literal["overlap", "head", "text"]
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     matched_text: str
@@ -108,7 +108,7 @@ class ComponentScores(_Frozen):
     keyword: dict[str, float] = Field(description="Keyword evidence per family (summed term weights, capped).")
     model: dict[str, float] | None = Field(
         description="Text model probabilities per category as the fusion used them (a family ruled out by a "
-        "text-scope exclusion has its share moved to none), or None without a model."
+        "text-scope exclusion, or a head-scope one that cancelled a term, has its share moved to none), or None without a model."
     )
     hs_family: Category | None = Field(description="The family the HS code maps to, or None without a usable code.")
 

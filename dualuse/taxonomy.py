@@ -138,13 +138,17 @@ class Exclusion(_Strict):
     cancels ``chips`` but not ``IC chips`` elsewhere in the line); the phrase consumes its
     text, so it covers terms of every family, whatever ``families`` says; ``scope = "text"``
     cancels every match of the listed families in the whole description (``coffee`` cancels
-    ``grinder``). Phrases are matched like terms.
+    ``grinder``); ``scope = "head"`` names an item that is outside the families even when one
+    of their terms describes it: it covers like ``overlap`` and also cancels a term of the
+    listed families right before it in the same noun phrase (``telescope tripod``, ``lathe
+    cutting tools``) or after "for" in its complement (``cutting tools for lathes``).
+    Phrases are matched like terms.
     """
 
     id: Annotated[str, Field(pattern=_ID)]
     phrases: Terms
     families: Annotated[list[Family], Field(min_length=1)]
-    scope: Literal["overlap", "text"] = "overlap"
+    scope: Literal["overlap", "head", "text"] = "overlap"
     note: str = ""
 
 

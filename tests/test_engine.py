@@ -85,3 +85,14 @@ def test_text_exclusion_rules_the_family_out_for_the_model_too(mini_taxonomy) ->
     np.testing.assert_allclose(res.model_probabilities[0], [0.0, 0.1, 0.1, 0.8])
     np.testing.assert_allclose(res.model_probabilities[1], [0.7, 0.1, 0.1, 0.1])
     assert list(res.category) == ["none", "machine_tools"]
+
+
+def test_head_exclusion_rules_the_family_out_only_when_it_cancelled_a_term(mini_taxonomy) -> None:
+    """'lathe cutting tools' names cutting tools, an item outside both families the phrase lists
+    (machine_tools, microelectronics); 'cutting tools' alone leaves the model alone."""
+    engine = Engine(mini_taxonomy, _ConstantModel())
+    res = engine.score(["lathe cutting tools", "cutting tools", "lathe with cutting tools"])
+    np.testing.assert_allclose(res.model_probabilities[0], [0.0, 0.0, 0.1, 0.9])
+    np.testing.assert_allclose(res.model_probabilities[1], [0.7, 0.1, 0.1, 0.1])
+    np.testing.assert_allclose(res.model_probabilities[2], [0.7, 0.1, 0.1, 0.1])
+    assert list(res.category) == ["none", "machine_tools", "machine_tools"]

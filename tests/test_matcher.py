@@ -51,6 +51,22 @@ def _found(matcher, text):
         pytest.param("laser printer toner", [], id="laser-printer-excluded"),
         pytest.param("milling machine for flour", [], id="text-scope-exclusion-cancels-nothing-else"),
         pytest.param("CNC lathe for flour", [], id="text-scope-exclusion-cancels-family"),
+        # head scope: the phrase names the item, a family term before it only describes it
+        pytest.param("lathe cutting tools", [], id="head-cancels-its-modifier"),
+        pytest.param("CNC lathe cutting tools, 12 pcs", [], id="head-cancels-modifiers-up-to-two-words-away"),
+        pytest.param("cutting tools for lathes", [], id="head-cancels-its-complement-after-for"),
+        pytest.param("cutting tools suitable for CNC lathe, 5-axis", [("5-axis", "machine_tools")], id="complement-ends-at-punctuation"),
+        pytest.param("lathe with cutting tools", [("lathe", "machine_tools")], id="joining-word-keeps-the-item"),
+        pytest.param("lathe, cutting tools", [("lathe", "machine_tools")], id="comma-keeps-the-item"),
+        pytest.param("lathe cutting tools set", [("lathe", "machine_tools")], id="head-must-end-the-noun-phrase"),
+        pytest.param("cutting tools lathe", [("lathe", "machine_tools")], id="head-before-the-term-is-a-modifier"),
+        pytest.param("microcontroller cooler", [], id="head-cancels-another-listed-family"),
+        pytest.param("laser cooler", [("laser", "optics")], id="head-keeps-unlisted-families"),
+        pytest.param("cooler", [], id="head-alone-matches-nothing"),
+        pytest.param("车床刀具", [], id="head-cjk-modifier-without-space"),
+        pytest.param("tools, lathe cutting", [], id="head-in-the-inverted-reading"),
+        pytest.param("fiber laser source cable", [], id="phrase-hidden-inside-an-earlier-term"),
+        pytest.param("fiber laser source, cable", [("fiber laser source", "optics")], id="hidden-phrase-must-be-contiguous"),
     ],
 )
 def test_matches(matcher, text, expected) -> None:
@@ -85,3 +101,16 @@ def test_long_text_scales_linearly(matcher) -> None:
     # not a timing test: the matcher must find every occurrence in a long text
     text = "CNC lathe; " * 5000
     assert len(matcher.match(text).matches) == 10000
+
+
+def test_head_exclusion_reports_what_it_cancelled(matcher) -> None:
+    res = matcher.match("CNC lathe cutting tools")
+    (hit,) = res.exclusions
+    assert (hit.exclusion_id, hit.scope, hit.matched_text) == ("named_after_the_machine", "head", "cutting tools")
+    assert hit.cancelled == ("CNC", "lathe")
+    assert res.family_scores.get("machine_tools", 0.0) == 0.0
+
+
+def test_head_exclusion_alone_cancels_nothing(matcher) -> None:
+    (hit,) = matcher.match("cutting tools").exclusions
+    assert hit.cancelled == ()
