@@ -191,6 +191,7 @@ def _check_versions(manifest: ModelManifest) -> None:
 _NUMPY_CORE = ("numpy._core.multiarray", "numpy.core.multiarray")
 _ALLOWED_GLOBALS = {
     ("dualuse.model", "TextClassifier"),
+    ("dualuse.model", "singular_tokens"),  # the word tokenizer of TextClassifier(singular_words=True)
     ("numpy", "dtype"),
     ("numpy", "ndarray"),
     *((m, "_reconstruct") for m in _NUMPY_CORE),

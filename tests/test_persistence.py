@@ -148,3 +148,19 @@ def test_shipped_model_was_fitted_with_the_packaged_taxonomy() -> None:
     manifest = read_manifest(packaged_model_dir())
     taxonomy = default_taxonomy()
     assert (manifest.taxonomy_version, manifest.taxonomy_sha256) == (taxonomy.version, taxonomy.sha256)
+
+
+def test_singular_word_model_saves_and_loads(tmp_path) -> None:
+    """The plural-reading tokenizer is on the unpickler's allow-list, and only it."""
+    from dualuse.engine import FusionConfig
+    from dualuse.model import TextClassifier
+    from dualuse.persistence import save_model
+
+    texts = ["cnc lathes", "fpga chips", "binoculars", "t-shirt", "lathe chuck", "cotton socks"] * 3
+    labels = ["machine_tools", "microelectronics", "optics", "none", "machine_tools", "none"] * 3
+    clf = TextClassifier(singular_words=True, min_df=1, max_features=1_000).fit(texts, labels)
+    save_model(clf, tmp_path, model_id="singular", fusion=FusionConfig(), corpus_sha256="0" * 64,
+               taxonomy_sha256="0" * 64, taxonomy_version="0.0.0")
+    loaded = load_model(tmp_path)
+    probe = ["lathe", "lathes", "socks"]
+    assert (loaded.predict_proba(probe) == clf.predict_proba(probe)).all()
