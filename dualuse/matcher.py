@@ -545,7 +545,14 @@ class KeywordMatcher:
         """
         found: list[tuple[_Entry, int, int]] = []
         assert self._exclusion_re is not None
-        for m in self._exclusion_re.finditer(folded):
+        # a Latin or Cyrillic phrase can only start inside a term at a separator, so one-word
+        # terms hide nothing; CJK has no separators, so CJK terms are always looked into
+        multi_word = [(s, e) for s, e in term_spans
+                      if _SEPARATOR_RUN.search(folded, s, e) is not None or any(_is_cjk(c) for c in folded[s:e])]
+        if not multi_word:
+            return found
+        term_spans = multi_word
+        for m in self._exclusion_re.finditer(folded, min(s for s, _ in multi_word) + 1):
             s_x, e_x = m.span()
             cut = [(s, e) for s, e in term_spans if s < s_x < e < e_x]
             if not cut:
