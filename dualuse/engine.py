@@ -13,8 +13,8 @@ Fusion is log-linear. For each category c::
 
 Before fusion, the model's probability of a family that a text-scope exclusion rules out ("for
 wood", "welding", printed matter), or a head-scope one that cancelled a term ("telescope
-tripod"), is moved to ``none``: the exclusion decides for the model as it does for the keywords. Without a model the text term is a fixed prior that
-favours ``none``. The HS code is strong evidence but never silent: when the text alone points
+tripod"), is moved to ``none``: the exclusion decides for the model as it does for the
+keywords. Without a model the text term is a fixed prior that favours ``none``. The HS code is strong evidence but never silent: when the text alone points
 elsewhere the row gets ``needs_review`` and the HS evidence says ``agrees_with_text = False``.
 """
 

@@ -90,9 +90,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         Tried in step T of data/README.md and left off; the character n-grams never do this.
     tol : float
         Stopping tolerance of the L-BFGS solver. scikit-learn's default (1e-4, on the mean
-        loss) stopped the shipped fit after 45 iterations, short of the optimum it is meant
-        to find; 1e-6 runs it to convergence (215 iterations; training 77 s -> 147 s on two
-        cores). Steps S-T of data/README.md give the figures of both.
+        loss) stopped the 1.4.0 fit after 45 iterations, short of the optimum it is meant
+        to find; 1e-6 runs it to convergence (193-215 iterations; training 77 s -> 130-150 s
+        on two cores). Steps S' and U of data/README.md give the figures of both.
     """
 
     def __init__(
