@@ -312,6 +312,13 @@ def _compile_tries(tries: dict[str, _Trie]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
+def _entry_key(folded: str, m: re.Match[str]) -> str:
+    """The lookup key of the entry a trie regex matched: its core (no plural, no Cyrillic
+    ending) with separators removed; the text is folded already."""
+    group = m.lastgroup or ""
+    return _SEPARATOR_RUN.sub("", folded[m.start(group):m.end(group)])
+
+
 def _governed_by_head(original: str, start: int, end: int, matches: list[KeywordMatch], families: tuple[str, ...]) -> list[int]:
     """Indices of the matches a head phrase at ``[start, end)`` cancels (see ``_JOINING``)."""
     out: list[int] = []
@@ -469,10 +476,7 @@ class KeywordMatcher:
         pattern_spans: list[tuple[int, int]] = []
         if self._term_re is not None:
             for m in self._term_re.finditer(folded):
-                group = m.lastgroup or ""
-                core_start, core_end = m.span(group)
-                key = _SEPARATOR_RUN.sub("", folded[core_start:core_end])  # already folded
-                entries = self._entries.get(key)
+                entries = self._entries.get(_entry_key(folded, m))
                 if not entries:  # cannot happen for a well-formed trie; be safe, not sorry
                     continue
                 excl = [e for e in entries if e.kind == "exclusion"]
@@ -557,14 +561,12 @@ class KeywordMatcher:
             cut = [(s, e) for s, e in term_spans if s < s_x < e < e_x]
             if not cut:
                 continue
-            group = m.lastgroup or ""
-            key = _SEPARATOR_RUN.sub("", folded[m.start(group):m.end(group)])
-            for entry in self._entries.get(key, ()):
+            spans = {norm.span(s, e) for s, e in cut}
+            for entry in self._entries.get(_entry_key(folded, m), ()):
                 if entry.kind != "exclusion":
                     continue
                 # only a term of the phrase's own families is cut ("way covers for ..." keeps
                 # the machine-tool term "way covers" whatever the optics phrase "covers for" says)
-                spans = {norm.span(s, e) for s, e in cut}
                 hidden = [k for k in matches if (k.start, k.end) in spans and k.family in entry.families]
                 if hidden:
                     found.append((entry, s_x, e_x))
