@@ -414,14 +414,19 @@ def _rule_out(model_probs: np.ndarray, matches: Sequence[MatchResult]) -> np.nda
     whole description is outside those families. It always cancelled their keyword matches;
     without this the model alone could still flag the family ("Станок ... по дереву" came out
     a machine tool on the model's word). A head-scope exclusion that cancelled a term says the
-    same of the item it names ("telescope tripod": the model reads "telescope"). The model
-    probabilities the engine reports are these.
+    same of the item it names ("telescope tripod": the model reads "telescope"). A family
+    whose term the exclusion spares and that still matched stays open ("laser cutter for
+    wood"). The model probabilities the engine reports are these.
     """
     out = model_probs
     for j, m in enumerate(matches):
         if not m.exclusions:  # most rows: nothing to rule out
             continue
-        families = {fam for x in m.exclusions if x.scope == "text" or (x.scope == "head" and x.cancelled) for fam in x.families}
+        families: set[str] = set()
+        for x in m.exclusions:
+            if x.scope == "text" or (x.scope == "head" and x.cancelled):
+                spared = {k.family for k in m.matches if k.subcategory in x.spares}
+                families.update(fam for fam in x.families if fam not in spared)
         if families:
             if out is model_probs:
                 out = model_probs.copy()

@@ -51,8 +51,13 @@ _PLURAL = r"(?:(?<=[sxzh])es|s)?"
 # Tariff-search and catalogue terms put the head noun first: "hacksaws, power", "vices,
 # machine", "chips, potato". A text that is exactly two short comma-separated parts (at most
 # three words each, no digits: "Lens, 50mm" is a noun and its size) is also read as
-# "modifier head" ("power hacksaws"), so listed terms and exclusions match either way.
-_INVERTED_TERM = re.compile(r"^\s*([^\W\d][^,;:()\d]*?)\s*,\s*([^\W\d][^,;:()\d]*?)\s*$")
+# "modifier head" ("power hacksaws"), so listed terms and exclusions match either way. Index
+# and catalogue wording also puts the modifier in brackets, "presses (hydraulic)", "chips
+# (potato)": the same two parts, read the same way.
+_INVERTED_TERMS = (
+    re.compile(r"^\s*(?P<whole>(?P<head>[^\W\d][^,;:()\d]*?)\s*,\s*(?P<modifier>[^\W\d][^,;:()\d]*?))\s*$"),
+    re.compile(r"^\s*(?P<whole>(?P<head>[^\W\d][^,;:()\d]*?)\s*\(\s*(?P<modifier>[^\W\d][^,;:()\d]*?)\s*\))\s*$"),
+)
 # A *head* exclusion names an item that is `none` even when a family term describes it
 # ("telescope tripod", "lathe cutting tools", "CPU cooler"): in an English noun phrase the last
 # noun is the item and the words before it are modifiers; "X for Y" names X, made for Y.
@@ -154,6 +159,11 @@ class ExclusionHit:
     end: int
     matched_text: str
     cancelled: tuple[str, ...] = ()  # matched texts of the terms it cancelled (text and head scope)
+    spares: tuple[str, ...] = ()  # subcategories of its families it leaves standing
+
+    def cancels(self, match: KeywordMatch) -> bool:
+        """Whether this exclusion's families cover the match (its spared subcategories excepted)."""
+        return match.family in self.families and match.subcategory not in self.spares
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +189,7 @@ class _Entry:
     weight: float
     families: tuple[str, ...] = ()
     scope: str = ""
+    spares: tuple[str, ...] = ()
 
 
 class _Trie:
@@ -348,7 +359,7 @@ class KeywordMatcher:
             self._add(tries, _Entry("term", t.text, t.language, t.subcategory, t.family, t.weight))
         for ex in taxonomy.exclusions:
             for lang, phrase in ex.phrases.items():
-                if self._add(tries, _Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope)):
+                if self._add(tries, _Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope, tuple(ex.spares))):
                     exclusion_tries[_script_of(phrase)].add(phrase)
         self._term_re = _compile_tries(tries)
         # Second look for phrases hidden inside a term that starts earlier ("camera lens cap":
@@ -413,25 +424,26 @@ class KeywordMatcher:
     def match_normalized(self, norm: Normalized, original: str) -> MatchResult:
         """Match a text already normalised with :func:`dualuse.normalize.normalize`."""
         result = self._match_reading(norm, original)
-        inverted = _INVERTED_TERM.match(norm.text)
-        if inverted is None:
-            return result
-        return self._with_inverted_reading(result, inverted, norm, original)
+        for form in _INVERTED_TERMS:
+            inverted = form.match(norm.text)
+            if inverted is not None:
+                return self._with_inverted_reading(result, inverted, norm, original)
+        return result
 
     def _with_inverted_reading(self, result: MatchResult, inverted: re.Match[str], norm: Normalized, original: str) -> MatchResult:
-        """Add what the reading "B A" of a two-part term "A, B" finds (see _INVERTED_TERM).
+        """Add what the reading "B A" of a two-part term "A, B" or "A (B)" finds (see _INVERTED_TERMS).
 
         Terms found only in the inverted reading, and exclusions found in it, are reported
         over the whole text (``matched_text`` is the text as written, ``term`` the listed
         term); an exclusion read this way cancels the matches of its families, because its
         phrase spans both parts ("chips, potato" is "potato chips").
         """
-        head, modifier = inverted.group(1), inverted.group(2)
+        head, modifier = inverted.group("head"), inverted.group("modifier")
         if len(head.split()) > 3 or len(modifier.split()) > 3:
             return result
         reading = modifier + " " + head
         other = self._match_reading(normalize(reading), reading)
-        start, end = norm.span(inverted.start(1), inverted.end(2))
+        start, end = norm.span(inverted.start("whole"), inverted.end("whole"))
         whole = original[start:end]
         join = len(modifier)  # the space between the two parts in `reading`
 
@@ -441,7 +453,7 @@ class KeywordMatcher:
 
         hits = list(result.exclusions)
         known = {x.exclusion_id for x in hits}
-        cancelled_families: set[str] = set()
+        cancelling: list[ExclusionHit] = []
         for x in other.exclusions:
             # a head phrase inside one part governs a term in the other ("tripod, telescope");
             # it replaces the same phrase found, governing nothing, in the original order
@@ -450,17 +462,22 @@ class KeywordMatcher:
                 hits = [h for h in hits if h.exclusion_id != x.exclusion_id]
             elif not spans_join(x) or x.exclusion_id in known:
                 continue
-            cancelled_families.update(x.families)
-            hits.append(ExclusionHit(x.exclusion_id, x.phrase, x.families, x.scope, start, end, whole,
-                                     tuple(m.matched_text for m in result.matches if m.family in x.families)))
-        matches = [m for m in result.matches if m.family not in cancelled_families]
+            hit = ExclusionHit(x.exclusion_id, x.phrase, x.families, x.scope, start, end, whole,
+                               tuple(m.matched_text for m in result.matches if x.cancels(m)), x.spares)
+            cancelling.append(hit)
+            hits.append(hit)
+
+        def cancelled(m: KeywordMatch) -> bool:
+            return any(x.cancels(m) for x in cancelling)
+
+        matches = [m for m in result.matches if not cancelled(m)]
         weight = {}
         for m in matches:
             weight[m.subcategory] = max(weight.get(m.subcategory, 0.0), m.weight)
         for m in other.matches:
             # a listed term read across both parts is new evidence unless the subcategory
             # already has a match at least as strong ("sights" is weak, "telescopic sight" is not)
-            if spans_join(m) and m.family not in cancelled_families and m.weight > weight.get(m.subcategory, 0.0):
+            if spans_join(m) and not cancelled(m) and m.weight > weight.get(m.subcategory, 0.0):
                 weight[m.subcategory] = m.weight
                 matches = [x for x in matches if x.subcategory != m.subcategory]
                 matches.append(KeywordMatch(m.kind, m.term, m.subcategory, m.family, m.language, m.weight, start, end, whole))
@@ -520,21 +537,20 @@ class KeywordMatcher:
             taken = term_spans + pattern_spans + [(s, e) for (_, s, e) in exclusions]
             matches.extend(self._leet_matches(norm, original, taken))
         hits: list[ExclusionHit] = []
-        cancelled_families: set[str] = set()
-        governed: set[int] = set()  # indices into `matches` cancelled by a head phrase
+        dropped: set[int] = set()  # indices into `matches` cancelled by a text or head phrase
         for e, s_f, e_f in exclusions:
             start, end = norm.span(s_f, e_f)
-            cancelled: tuple[str, ...] = ()
+            idx: list[int] = []
             if e.scope == "text":
-                cancelled_families.update(e.families)
-                cancelled = tuple(m.matched_text for m in matches if m.family in e.families)
+                idx = [i for i, m in enumerate(matches) if m.family in e.families]
             elif e.scope == "head":
                 idx = _governed_by_head(original, start, end, matches, e.families)
-                governed.update(idx)
-                cancelled = tuple(matches[i].matched_text for i in idx)
-            hits.append(ExclusionHit(e.subcategory, e.text, e.families, e.scope, start, end, original[start:end], cancelled))
-        if cancelled_families or governed:
-            matches = [m for i, m in enumerate(matches) if m.family not in cancelled_families and i not in governed]
+            idx = [i for i in idx if matches[i].subcategory not in e.spares]
+            dropped.update(idx)
+            cancelled = tuple(matches[i].matched_text for i in idx)
+            hits.append(ExclusionHit(e.subcategory, e.text, e.families, e.scope, start, end, original[start:end], cancelled, e.spares))
+        if dropped:
+            matches = [m for i, m in enumerate(matches) if i not in dropped]
         matches.sort(key=lambda m: (m.start, m.end))
         return MatchResult(tuple(matches), tuple(hits), self.family_scores(matches))
 

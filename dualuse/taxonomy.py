@@ -142,13 +142,16 @@ class Exclusion(_Strict):
     of their terms describes it: it covers like ``overlap`` and also cancels a term of the
     listed families right before it in the same noun phrase (``telescope tripod``, ``lathe
     cutting tools``) or after "for" in its complement (``cutting tools for lathes``).
-    Phrases are matched like terms.
+    Phrases are matched like terms. ``spares`` lists subcategories of those families whose
+    terms the exclusion leaves standing: "for wood" cancels a CNC router, but a laser cutter
+    shapes any material and stays a machine tool (LABELS.md, HS 8456).
     """
 
     id: Annotated[str, Field(pattern=_ID)]
     phrases: Terms
     families: Annotated[list[Family], Field(min_length=1)]
     scope: Literal["overlap", "head", "text"] = "overlap"
+    spares: list[str] = []
     note: str = ""
 
 
@@ -395,6 +398,11 @@ def _check_consistency(data: TaxonomyFile, where: str) -> None:
         if ex.id in seen_ex:
             raise TaxonomyError(f"{where}: [[exclusion]] #{i + 1}: duplicate id {ex.id!r}")
         seen_ex.add(ex.id)
+        for sub_id in ex.spares:
+            if sub_id not in seen or data.subcategories[seen[sub_id]].family not in ex.families:
+                raise TaxonomyError(
+                    f"{where}: [[exclusion]] {ex.id!r}: spares {sub_id!r} is not a subcategory of its families {ex.families}"
+                )
     # a term may repeat inside a family (harmless), but not across families
     from .normalize import term_key  # local import: normalize does not depend on taxonomy
 

@@ -96,3 +96,21 @@ def test_head_exclusion_rules_the_family_out_only_when_it_cancelled_a_term(mini_
     np.testing.assert_allclose(res.model_probabilities[1], [0.7, 0.1, 0.1, 0.1])
     np.testing.assert_allclose(res.model_probabilities[2], [0.7, 0.1, 0.1, 0.1])
     assert list(res.category) == ["none", "machine_tools", "machine_tools"]
+
+
+def test_rule_out_keeps_a_family_whose_spared_term_matched(mini_taxonomy) -> None:
+    # "for wood" rules machine tools out for the model too, except where a term it spares
+    # (a laser cutter shapes any material) still matched
+    from dualuse.categories import CATEGORIES
+    from dualuse.engine import _rule_out
+    from dualuse.matcher import KeywordMatcher
+
+    matcher = KeywordMatcher(mini_taxonomy)
+    texts = ["CNC lathe for wood", "laser cutter for wood", "laser cutter"]
+    probs = np.tile([0.6, 0.1, 0.1, 0.2], (3, 1))
+    assert list(CATEGORIES) == ["machine_tools", "microelectronics", "optics", "none"]
+    out = _rule_out(probs, matcher.match_many(texts))
+    np.testing.assert_allclose(out[0], [0.0, 0.1, 0.1, 0.8])
+    np.testing.assert_allclose(out[1], probs[1])
+    np.testing.assert_allclose(out[2], probs[2])
+    np.testing.assert_allclose(probs[0], [0.6, 0.1, 0.1, 0.2])  # the input is not changed

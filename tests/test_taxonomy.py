@@ -36,6 +36,7 @@ def test_hash_is_stable_and_content_sensitive(tmp_path) -> None:
         pytest.param("broken_toml.toml", r"broken_toml\.toml: not valid TOML", id="not-toml"),
         pytest.param("broken_unknown_field.toml", r"id 'a\.one'\) field colour: Extra inputs are not permitted", id="unknown-field"),
         pytest.param("broken_duplicate_id.toml", r"#2: duplicate id 'a\.one'", id="duplicate-id"),
+        pytest.param("broken_spares.toml", r"\[\[exclusion\]\] 'wood': spares 'optics\.lenses' is not a subcategory of its families", id="spares-outside-families"),
     ],
 )
 def test_broken_files_name_file_entry_and_problem(fixture: str, message: str) -> None:

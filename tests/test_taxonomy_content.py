@@ -443,6 +443,27 @@ def test_laser_machine_versus_laser_source(engine):
 @pytest.mark.parametrize(
     ("text", "family"),
     [
+        # LABELS.md: machines shaping any material by laser, EDM, water-jet, plasma or ultrasound
+        # are machine tools (HS 8456); other machines for wood, stone, glass, plastics are not
+        pytest.param("CO2 laser engraving machine for wood and acrylic", MT, id="laser-for-wood"),
+        pytest.param("Waterjet cutting machine for stone and glass", MT, id="waterjet-for-stone"),
+        pytest.param("Laser cutter for fabric, 1600 x 1000 mm", MT, id="laser-for-fabric"),
+        pytest.param("CNC router for wood and acrylic", NO, id="router-for-wood"),
+        pytest.param("Stone grinding machine for granite slabs", NO, id="stone-grinding"),
+        pytest.param("Glass grinding machine, double edger", NO, id="glass-grinding"),
+        pytest.param("Paper drilling machine, 2 heads", NO, id="paper-drilling"),
+        pytest.param("Acrylic bending machine 1300 mm", NO, id="acrylic-bending"),
+        pytest.param("machines (milling)", MT, id="bracketed-modifier"),
+        pytest.param("chips (potato)", NO, id="bracketed-exclusion"),
+    ],
+)
+def test_material_exclusions_and_bracketed_modifiers(engine, text, family):
+    assert _family(engine, text) == family
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
         pytest.param("Fibre optic bundles, coherent, 1 m", OP, id="plural-of-a-phrase"),
         pytest.param("Power hacksaws", MT, id="plural"),
         pytest.param("hacksaws, power", MT, id="inverted-term"),
