@@ -632,12 +632,16 @@ class KeywordMatcher:
         return out
 
     def family_scores(self, matches: Iterable[KeywordMatch]) -> dict[str, float]:
-        """Keyword evidence per family: summed weights of distinct matches, capped."""
-        scores = dict.fromkeys(FAMILIES, 0.0)
-        seen: set[tuple[str, int]] = set()
+        """Keyword evidence per family: summed weights of distinct matches, capped.
+
+        Matches of one family starting at the same place are one piece of evidence, worth the
+        strongest of them ("Ryzen" is a weak term, "Ryzen 7 5800X" a model-number pattern).
+        """
+        strongest: dict[tuple[str, int], float] = {}
         for m in matches:
-            if (m.family, m.start) in seen:
-                continue
-            seen.add((m.family, m.start))
-            scores[m.family] = min(self.score_cap, scores[m.family] + m.weight)
+            key = (m.family, m.start)
+            strongest[key] = max(strongest.get(key, 0.0), m.weight)
+        scores = dict.fromkeys(FAMILIES, 0.0)
+        for (family, _), weight in strongest.items():
+            scores[family] = min(self.score_cap, scores[family] + weight)
         return scores

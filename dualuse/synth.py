@@ -38,7 +38,7 @@ _SPECS = {
     ],
     "microelectronics": [
         "QFN-{p}", "LQFP-{p}", "BGA-{p}", "TSSOP-{p}", "SOT-23", "TO-220", "DIP-{p}", "SOIC-{p}", "{v}V", "{mhz} MHz",
-        "{mb}Mbit", "reel of {q}", "tape & reel", "RoHS", "date code {y}{w}", "lead-free", "industrial temp", "-40~85C",
+        "{mb}Mbit", "reel of {q}", "tape & reel", "tray", "tray of {q}", "tube of {q}", "cut tape", "RoHS", "date code {y}{w}", "lead-free", "industrial temp", "-40~85C",
     ],
     "optics": [
         "{mm} mm", "f/{f}", "{x}x{mm}", "{nm} nm", "AR coated", "{res}x{res2}", "{um} um", "FOV {deg} deg", "IP67",

@@ -131,3 +131,26 @@ def test_repeated_descriptions_in_one_batch_keep_their_own_hs_codes(small_engine
         np.testing.assert_array_equal(res.probabilities[i], a.probabilities[0])
     assert res.facts[0].match is res.facts[2].match  # screened once
     assert res.facts[0].hs_family == "machine_tools" and res.facts[2].hs_family == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # a manufacturer's part number alone names the device (LABELS.md: ICs and discrete
+        # semiconductors are microelectronics); the model, trained mostly on prose, must not
+        # outvote it
+        pytest.param("STM32F407VGT6", "microelectronics", id="mcu"),
+        pytest.param("STM32F407VGT6 tray", "microelectronics", id="mcu-in-trays"),
+        pytest.param("LM358DR", "microelectronics", id="op-amp"),
+        pytest.param("IRFZ44N", "microelectronics", id="mosfet"),
+        pytest.param("XC7Z020-1CLG400C", "microelectronics", id="fpga"),
+        pytest.param("W25Q128JVSIQ, 2500 pcs", "microelectronics", id="flash"),
+        pytest.param("IPG YLR-1000", "optics", id="fibre-laser-source"),
+        pytest.param("Empty JEDEC trays for QFN, 100 pcs", "none", id="empty-trays"),
+        pytest.param("STM32 Nucleo-64 development board", "none", id="dev-board"),
+    ],
+)
+def test_part_numbers_with_the_default_model(text, category) -> None:
+    from dualuse.api import default_engine
+
+    assert classify(text, engine=default_engine()).category == category

@@ -93,6 +93,17 @@ def test_weak_terms_weigh_less(matcher) -> None:
     assert matcher.match("silicon wafer").family_scores["microelectronics"] == 0.5
 
 
+def test_matches_at_one_place_count_once_at_their_strongest(matcher) -> None:
+    from dualuse.matcher import KeywordMatch
+
+    weak = KeywordMatch("term", "wafer", "microelectronics.ics", "microelectronics", "en", 0.5, 0, 5, "wafer")
+    strong = KeywordMatch("pattern", "stm32", "microelectronics.ics", "microelectronics", "any", 1.0, 0, 13, "wafer-stm32f4")
+    elsewhere = KeywordMatch("term", "chip", "microelectronics.ics", "microelectronics", "en", 0.5, 14, 18, "chip")
+    for order in ([weak, strong], [strong, weak]):
+        assert matcher.family_scores(order)["microelectronics"] == 1.0
+    assert matcher.family_scores([weak, strong, elsewhere])["microelectronics"] == 1.5
+
+
 def test_family_scores_are_capped(matcher) -> None:
     scores = matcher.match("CNC lathe turning centre 5-axis 车床").family_scores
     assert scores["machine_tools"] == matcher.score_cap

@@ -363,6 +363,10 @@ PART_NUMBERS = [
     ("altera", "EP4CE22F17C8N", ME),
     ("lattice", "ICE40HX8K-CT256", ME),
     ("lm_opamp", "LM324DR", ME),
+    ("core_i5_tray", "Intel Core i5-12400F tray", ME),
+    ("ryzen", "AMD Ryzen 7 5800X", ME),
+    ("xeon", "Xeon Gold 6338", ME),
+    ("epyc", "AMD EPYC 7763", ME),
     ("tl431", "TL431AIDBZR", ME),
     ("ne555", "NE555DR", ME),
     ("ad_part", "AD7606BSTZ", ME),
@@ -409,6 +413,8 @@ PATTERN_MISSES = [
     ("ordinal", "2nd hand pallet racking"),
     ("dimensions", "Carpet 160x230 cm"),
     ("so2", "SO2 gas detector"),
+    ("empty_trays", "Empty JEDEC trays for QFN packages"),
+    ("core_i5_laptop", "Core i5 laptop 16 GB"),
 ]
 
 
