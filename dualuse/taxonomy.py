@@ -190,12 +190,13 @@ class TermEntry:
 class Taxonomy:
     """A validated taxonomy, its version and the sha256 of its canonical content."""
 
-    def __init__(self, data: TaxonomyFile, *, source: str, sha256: str) -> None:
+    def __init__(self, data: TaxonomyFile, *, source: str, sha256: str, extension: bool = False) -> None:
         self.data = data
         self.source = source
         self.sha256 = sha256
         self._by_id = {s.id: s for s in data.subcategories}
-        _check_consistency(data, source)
+        # an extension may spare subcategories of the taxonomy it extends: checked once merged
+        _check_consistency(data, source, spares_must_exist=not extension)
 
     @property
     def name(self) -> str:
@@ -386,8 +387,8 @@ def _content_hash(data: TaxonomyFile) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def _check_consistency(data: TaxonomyFile, where: str) -> None:
-    """Duplicate ids and terms claimed by two families are errors; say which entries."""
+def _check_consistency(data: TaxonomyFile, where: str, *, spares_must_exist: bool = True) -> None:
+    """Duplicate ids, terms claimed by two families and stray ``spares`` are errors; say which entries."""
     seen: dict[str, int] = {}
     for i, sub in enumerate(data.subcategories):
         if sub.id in seen:
@@ -399,7 +400,11 @@ def _check_consistency(data: TaxonomyFile, where: str) -> None:
             raise TaxonomyError(f"{where}: [[exclusion]] #{i + 1}: duplicate id {ex.id!r}")
         seen_ex.add(ex.id)
         for sub_id in ex.spares:
-            if sub_id not in seen or data.subcategories[seen[sub_id]].family not in ex.families:
+            if sub_id in seen:
+                ok = data.subcategories[seen[sub_id]].family in ex.families
+            else:
+                ok = not spares_must_exist
+            if not ok:
                 raise TaxonomyError(
                     f"{where}: [[exclusion]] {ex.id!r}: spares {sub_id!r} is not a subcategory of its families {ex.families}"
                 )
@@ -449,8 +454,9 @@ def load_taxonomy(path: str | Path | None = None, *, extend_default: bool = Fals
     except tomllib.TOMLDecodeError as exc:
         raise TaxonomyError(f"{where}: not valid TOML: {exc}") from None
     data = _validate(raw, where)
-    taxonomy = Taxonomy(data, source=where, sha256=_content_hash(data))
-    if extend_default and path is not None:
+    extension = extend_default and path is not None
+    taxonomy = Taxonomy(data, source=where, sha256=_content_hash(data), extension=extension)
+    if extension:
         return default_taxonomy().extended_with(taxonomy)
     return taxonomy
 

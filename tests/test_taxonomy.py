@@ -100,3 +100,16 @@ def test_extend_default_via_loader() -> None:
     known = any(s.id == "machine_tools.lathes" for s in default.subcategories)
     assert len(merged.subcategories) == len(default.subcategories) + (0 if known else 1)
     assert "swiss-type automatic" in merged.subcategory("machine_tools.lathes").terms.en
+
+
+def test_an_extension_may_spare_a_subcategory_of_the_default() -> None:
+    from dualuse.engine import Engine
+
+    merged = load_taxonomy(FIXTURES / "extension_spares.toml", extend_default=True)
+    engine = Engine(merged, model=None)
+    assert engine.score(["laser cutting machine for resin"]).category[0] == "machine_tools"
+    assert engine.score(["CNC lathe for resin"]).category[0] == "none"
+    # alone, the file cannot say whether the spared subcategory exists: it loads as an
+    # extension only
+    with pytest.raises(TaxonomyError, match=r"spares 'machine_tools\.edm_laser_waterjet_plasma'"):
+        load_taxonomy(FIXTURES / "extension_spares.toml")
