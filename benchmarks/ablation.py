@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from dualuse.engine import Engine, FusionConfig
-from dualuse.evaluate import EVAL_SETS, load_set, metrics
+from dualuse.evaluate import DEV_SET, EVAL_SETS, load_set, metrics
 from dualuse.model import FittedModel, TextClassifier
 from dualuse.normalize import fold
 from dualuse.taxonomy import default_taxonomy
@@ -41,7 +41,7 @@ DATA = ROOT / "data"
 
 def _sets() -> dict[str, pd.DataFrame]:
     sets = {name: load_set(DATA, name) for name in EVAL_SETS}
-    sets["dev (tuning)"] = _dev(DATA)
+    sets["dev (tuning)"] = load_set(DATA, DEV_SET)
     return sets
 
 

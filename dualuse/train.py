@@ -9,9 +9,9 @@
    and negative phrases (``SHORT_FORMS``, ``BARE_TERMS``; issue #3, data/README.md);
 3. fits :class:`~dualuse.model.TextClassifier` on the folded texts;
 4. fits the fusion parameters (keyword weight, ``none`` bias, temperature) with a probe model
-   that did not see them, on the hand-written tuning sets (``DEV_SETS``: invoice lines and
-   short trade terms) and a held-out fifth of the tariff corpus: weight and bias by mean
-   macro-F1, the temperature by log-loss (calibration). Five-fold cross-validated figures are
+   that did not see them, on the hand-written tuning sets (``DEV_SETS``: invoice lines with
+   their hard negatives, and short trade terms) and a held-out fifth of the tariff corpus:
+   weight and bias by mean macro-F1, the temperature by log-loss (calibration). Five-fold cross-validated figures are
    recorded beside the in-sample ones so nobody mistakes one for the other;
 5. writes ``model.pkl`` and ``manifest.json`` (versions, classes, hashes of corpus,
    taxonomy and model, fusion parameters, metrics).
@@ -93,16 +93,23 @@ def training_frame(
     return frame
 
 
-#: Hand-written tuning sets the fusion is fitted on, by name (both written from LABELS.md):
-#: invoice lines (long, brands, part numbers; the taxonomy was written on them) and short
-#: trade terms (tariff-search and catalogue wording; written by someone who never saw the
-#: taxonomy), so the fusion weighs the short-term register as well as invoices and tariff text.
-#: (fusion-set name -> name in :data:`dualuse.evaluate.SET_FILES`)
-DEV_SETS = {"dev": DEV_SET, "trade_terms": "dev_trade_terms"}
+#: Hand-written tuning sets the fusion is fitted on, by name (all written from LABELS.md):
+#: invoice lines (long, brands, part numbers; the taxonomy was written on them) together with
+#: their hard negatives (look-alikes that must stay ``none``), and short trade terms
+#: (tariff-search and catalogue wording; written by someone who never saw the taxonomy), so
+#: the fusion weighs the short-term register as well as invoices and tariff text.
+#: The hard negatives sit inside the invoice set rather than beside it: on their own every
+#: row is ``none`` and one false alarm would halve that set's macro-F1; inside it, a false
+#: alarm costs what it costs on an invoice. Without them the invoice and trade-term sets are
+#: both at 1.000 over a plateau of (keyword weight, none bias) pairs, and the choice among
+#: them was left to the tie-break (data/README.md, step AA).
+#: (fusion-set name -> names in :data:`dualuse.evaluate.SET_FILES`, concatenated)
+DEV_SETS = {"dev": (DEV_SET, "dev_hard_negatives"), "trade_terms": ("dev_trade_terms",)}
 
 
 def _dev(data_dir: Path, name: str = "dev") -> pd.DataFrame:
-    return load_set(data_dir, DEV_SETS[name])
+    """The fusion-fit set ``name`` of :data:`DEV_SETS`, its files concatenated in order."""
+    return pd.concat([load_set(data_dir, f) for f in DEV_SETS[name]], ignore_index=True)
 
 
 @dataclass
