@@ -455,6 +455,12 @@ def test_laser_machine_versus_laser_source(engine):
         pytest.param("Waterjet cutting machine for stone and glass", MT, id="waterjet-for-stone"),
         pytest.param("Laser cutter for fabric, 1600 x 1000 mm", MT, id="laser-for-fabric"),
         pytest.param("CNC router for wood and acrylic", NO, id="router-for-wood"),
+        # a router named for metal is a milling machine (HS 8459.61), one for wood is not (8465)
+        pytest.param("CNC router for aluminium, 6090, 2.2 kW spindle", MT, id="router-for-aluminium"),
+        pytest.param("Metal CNC router 3040", MT, id="metal-router"),
+        pytest.param("CNC router 1325 for wood", NO, id="router-1325-for-wood"),
+        # tapping arms are tapping machines (HS 8459.70)
+        pytest.param("Pneumatic tapping arm M3-M12", MT, id="tapping-arm"),
         pytest.param("Stone grinding machine for granite slabs", NO, id="stone-grinding"),
         pytest.param("Glass grinding machine, double edger", NO, id="glass-grinding"),
         pytest.param("Paper drilling machine, 2 heads", NO, id="paper-drilling"),
