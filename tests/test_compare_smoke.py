@@ -61,3 +61,33 @@ def test_quick_run_keywords_only_writes_results(tmp_path):
     assert "Quick run" in md and "dualuse keywords only" in md
     assert (tmp_path / "accuracy_vs_throughput.png").stat().st_size > 0
     assert str(ROOT) not in md  # no machine paths in the committed report
+
+
+def test_render_rewrites_the_report_from_the_json_alone(tmp_path):
+    """--render redoes the presentation only: same JSON in, same markdown out, nothing run."""
+    rep = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+    src = tmp_path / "run"
+    src.mkdir()
+    (src / "results.json").write_text(json.dumps(rep))
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--render", str(src / "results.json"), "--out-dir", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    md = (out / "results.md").read_text()
+    assert md == _module().render_markdown(rep)
+    assert not (out / "results.json").exists()  # the figures stay where they were
+    default = rep["contenders"]["dualuse_default"]["sets"]["us_hts_2024"]["macro_f1"]
+    assert f"{default:.3f}" in md
+    assert (out / "accuracy_vs_throughput.png").stat().st_size > 0
+
+
+def test_verdict_shows_four_decimals_where_three_would_hide_the_difference():
+    rep = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+    verdicts = rep["acceptance"]["best_macro_f1_per_eval_set"]
+    name_a, name_b = list(verdicts)[:2]
+    verdicts[name_a].update(dualuse_default=0.33171, best_other_macro_f1=0.33229, best=False)
+    verdicts[name_b].update(dualuse_default=0.5, best_other_macro_f1=0.4661, best=True)
+    md = _module().render_markdown(rep)
+    assert f"best macro-F1 on {name_a}: **no** (dualuse default 0.3317, best other" in md
+    assert md.count("0.3323") >= 1
+    assert f"best macro-F1 on {name_b}: **yes** (dualuse default 0.500, best other" in md
