@@ -154,3 +154,21 @@ def test_part_numbers_with_the_default_model(text, category) -> None:
     from dualuse.api import default_engine
 
     assert classify(text, engine=default_engine()).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # the item is the head, not what it is made for (LABELS.md: a family says what the
+        # item is); the head exclusion rules the family out for the model as well
+        pytest.param("Power supply for fiber laser, 1 kW", "none", id="power-supply"),
+        pytest.param("Tool cabinet for CNC tool holders", "none", id="cabinet"),
+        pytest.param("Mounting bracket for thermal camera", "none", id="bracket"),
+        pytest.param("CNC router for aluminium, 6090", "machine_tools", id="router-for-metal"),
+        pytest.param("Surface grinder with coolant pump", "machine_tools", id="grinder-with-pump"),
+    ],
+)
+def test_item_heads_with_the_default_model(text, category) -> None:
+    from dualuse.api import default_engine
+
+    assert classify(text, engine=default_engine()).category == category

@@ -492,6 +492,34 @@ def test_plural_and_inverted_readings_of_the_default_taxonomy(engine, text, fami
     assert _family(engine, text) == family
 
 
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        # LABELS.md: a family says what the item is; these heads never name a family item,
+        # whatever they are made for
+        pytest.param("Power supply for fiber laser, 1 kW", NO, id="power-supply-for-laser"),
+        pytest.param("Fiber laser power supply 48 V", NO, id="laser-power-supply"),
+        pytest.param("Tool cabinet for CNC tool holders", NO, id="cabinet-for-tool-holders"),
+        pytest.param("Operator manual for CNC milling machine", NO, id="manual-for-milling-machine"),
+        pytest.param("Programming adapter for microcontrollers", NO, id="adapter-for-mcus"),
+        pytest.param("Mounting bracket for thermal camera", NO, id="bracket-for-thermal-camera"),
+        pytest.param("Encoder cable for CNC lathe, 5 m", NO, id="cable-for-lathe"),
+        pytest.param("Coolant pump for milling machine 90 W", NO, id="coolant-pump-for-mill"),
+        pytest.param("Lathe chuck key 250 mm", NO, id="chuck-key"),
+        # ... while the family item they come with stays the item
+        pytest.param("CNC lathe with Fanuc controller, power supply 380V", MT, id="lathe-with-power-supply"),
+        pytest.param("Surface grinder with coolant pump", MT, id="grinder-with-coolant-pump"),
+        pytest.param("3-jaw chuck with chuck key", MT, id="chuck-with-key"),
+        pytest.param("CO2 laser tube 100W with power supply", OP, id="laser-tube-with-power-supply"),
+        pytest.param("Helium-neon gas laser 632.8 nm", OP, id="gas-laser"),
+        pytest.param("Laser rangefinder 1500m, battery CR2", OP, id="rangefinder-battery-listed"),
+        pytest.param("STM32F103C8T6 microcontroller, datasheet attached", ME, id="mcu-with-datasheet"),
+    ],
+)
+def test_heads_that_never_name_a_family_item(engine, text, family):
+    assert _family(engine, text) == family
+
+
 # --------------------------------------------------------------------------- structure
 
 def test_default_taxonomy_loads(taxonomy):
