@@ -166,6 +166,13 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             random_state=self.random_state,
         )
         clf.fit(features, labels, sample_weight=sample_weight)
+        for vectorizer in (word, char):
+            # scikit-learn caches id(stop_words), a memory address, to skip a re-check: it
+            # changes from run to run, so two identical fits would pickle to different bytes
+            # and the manifest's model hash could not show a rebuild is the shipped model.
+            # Without it the vectorizer simply checks again.
+            if vectorizer is not None:
+                vectorizer.__dict__.pop("_stop_words_id", None)
         self.word_vectorizer_ = word
         self.char_vectorizer_ = char
         self.classifier_ = clf

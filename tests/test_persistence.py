@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import pickle
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -137,6 +140,30 @@ def test_training_is_deterministic(tmp_path) -> None:
     b = TextClassifier(max_features=20_000).fit(texts, frame["label"])
     probe = ["cnc lathe", "fpga xc7a35t", "binoculars 10x42", "t-shirt"]
     assert (a.predict_proba(probe) == b.predict_proba(probe)).all()
+
+
+_FIT_AND_HASH = '''
+import hashlib, pickle, sys
+sys.path.insert(0, sys.argv[1])
+from conftest import _small_training_set
+from dualuse.model import TextClassifier
+from dualuse.normalize import fold
+frame = _small_training_set().sample(n=800, random_state=0)
+model = TextClassifier(max_features=5_000).fit([fold(t) for t in frame["text"]], frame["label"])
+print(hashlib.sha256(pickle.dumps(model)).hexdigest())
+'''
+
+
+def test_two_fits_in_two_processes_pickle_to_the_same_bytes() -> None:
+    # the model file's hash is the provenance: a rebuild from data/ must give the same bytes,
+    # not only the same predictions (memory addresses differ between processes)
+    tests_dir = str(Path(__file__).resolve().parent)
+    digests = {
+        subprocess.run([sys.executable, "-c", _FIT_AND_HASH, tests_dir], capture_output=True, text=True,
+                       check=True, timeout=300).stdout.strip()
+        for _ in range(2)
+    }
+    assert len(digests) == 1 and len(next(iter(digests))) == 64
 
 
 def test_shipped_model_was_fitted_with_the_packaged_taxonomy() -> None:
