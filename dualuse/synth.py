@@ -43,6 +43,7 @@ _SPECS = {
     "optics": [
         "{mm} mm", "f/{f}", "{x}x{mm}", "{nm} nm", "AR coated", "{res}x{res2}", "{um} um", "FOV {deg} deg", "IP67",
         "range {km} km", "{w} W", "N-BK7", "dia. {mm} mm", "EFL {mm} mm", "waterproof", "with case",
+        "with strap", "with strap and cleaning cloth", "battery operated", "with batteries",
     ],
     "none": [
         "{v}V", "{w} W", "{mm} mm", "pack of {q}", "set of {n}", "black", "stainless steel", "{q} pcs", "new",

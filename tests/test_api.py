@@ -166,6 +166,10 @@ def test_part_numbers_with_the_default_model(text, category) -> None:
         pytest.param("Mounting bracket for thermal camera", "none", id="bracket"),
         pytest.param("CNC router for aluminium, 6090", "machine_tools", id="router-for-metal"),
         pytest.param("Surface grinder with coolant pump", "machine_tools", id="grinder-with-pump"),
+        # accessories that come with the item do not make it an accessory
+        pytest.param("Binoculars 10x42 with strap and cleaning cloth", "optics", id="binoculars-with-strap"),
+        pytest.param("Microscope with LED illumination, battery operated", "optics", id="battery-microscope"),
+        pytest.param("Binocular strap, neoprene", "none", id="strap-alone"),
     ],
 )
 def test_item_heads_with_the_default_model(text, category) -> None:
