@@ -136,6 +136,7 @@ def test_repeated_descriptions_in_one_batch_keep_their_own_hs_codes(small_engine
 @pytest.mark.parametrize(
     ("text", "category"),
     [
+        # --- part numbers
         # a manufacturer's part number alone names the device (LABELS.md: ICs and discrete
         # semiconductors are microelectronics); the model, trained mostly on prose, must not
         # outvote it
@@ -148,17 +149,7 @@ def test_repeated_descriptions_in_one_batch_keep_their_own_hs_codes(small_engine
         pytest.param("IPG YLR-1000", "optics", id="fibre-laser-source"),
         pytest.param("Empty JEDEC trays for QFN, 100 pcs", "none", id="empty-trays"),
         pytest.param("STM32 Nucleo-64 development board", "none", id="dev-board"),
-    ],
-)
-def test_part_numbers_with_the_default_model(text, category) -> None:
-    from dualuse.api import default_engine
-
-    assert classify(text, engine=default_engine()).category == category
-
-
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
+        # --- item heads
         # the item is the head, not what it is made for (LABELS.md: a family says what the
         # item is); the head exclusion rules the family out for the model as well
         pytest.param("Power supply for fiber laser, 1 kW", "none", id="power-supply"),
@@ -172,7 +163,7 @@ def test_part_numbers_with_the_default_model(text, category) -> None:
         pytest.param("Binocular strap, neoprene", "none", id="strap-alone"),
     ],
 )
-def test_item_heads_with_the_default_model(text, category) -> None:
+def test_invoice_wording_with_the_default_model(text, category) -> None:
     from dualuse.api import default_engine
 
     assert classify(text, engine=default_engine()).category == category
