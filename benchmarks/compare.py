@@ -7,7 +7,7 @@ Run from the repository root, after ``pip install -e ".[bench]"``::
     python benchmarks/compare.py --quick    # small smoke run (subsampled sets), prints only
 
 Contenders, all trained on the SAME training corpus
-(``dualuse.train.training_frame(Path("data"), default_taxonomy())``: the nomenclature corpus
+(``dualuse.training.train.training_frame(Path("data"), default_taxonomy())``: the nomenclature corpus
 plus the seeded synthetic invoice lines) and scored on the same sets:
 
 ``dualuse_default``
@@ -100,14 +100,14 @@ def log(msg: str) -> None:
 
 
 def eval_set_names() -> list[str]:
-    from dualuse.evaluate import EVAL_SETS
+    from dualuse.training.evaluate import EVAL_SETS
 
     return list(EVAL_SETS)
 
 
 def load_set(data_dir: Path, name: str) -> pd.DataFrame:
-    from dualuse.evaluate import DEV_SET
-    from dualuse.evaluate import load_set as load
+    from dualuse.training.evaluate import DEV_SET
+    from dualuse.training.evaluate import load_set as load
 
     return load(data_dir, DEV_SET if name == DEV_NAME else name)
 
@@ -125,7 +125,7 @@ def cap_rows(frame: pd.DataFrame, cap: int | None, seed: int) -> pd.DataFrame:
 
 def training_corpus(data_dir: Path) -> pd.DataFrame:
     from dualuse.taxonomy import default_taxonomy
-    from dualuse.train import training_frame
+    from dualuse.training.train import training_frame
 
     return training_frame(data_dir, default_taxonomy())
 
@@ -434,7 +434,7 @@ def score_phase(name: str, cfg: dict, work: Path) -> dict:
     import sklearn.pipeline  # noqa: F401
 
     import dualuse  # noqa: F401
-    from dualuse.evaluate import metrics
+    from dualuse.training.evaluate import metrics
 
     data_dir = Path(cfg["data_dir"])
     sets = {n: cap_rows(load_set(data_dir, n), cfg["eval_rows_cap"], SEED) for n in [*eval_set_names(), DEV_NAME]}
@@ -703,7 +703,7 @@ def render_markdown(rep: dict) -> str:
     L.append("")
     L.append("## Headline")
     L.append("")
-    L.append("Macro-F1 per set (classes present in truth or predictions, `dualuse.evaluate.metrics`); speed and size per contender.")
+    L.append("Macro-F1 per set (classes present in truth or predictions, `dualuse.training.evaluate.metrics`); speed and size per contender.")
     L.append("")
     short = {"uk_trader_terms": "UK trader terms", "us_hts_2024": "US HTS 2024", "uk_parcel_lines": "UK parcel lines",
              "cbp_rulings": "CBP rulings", DEV_NAME: "dev lines (tuning set)"}
@@ -800,7 +800,7 @@ def render_markdown(rep: dict) -> str:
     tf = res.get("tfidf_lr", {}).get("train")
     if corpus:
         L.append(
-            f"- **Training corpus** (same for every contender): `dualuse.train.training_frame(Path(\"data\"), default_taxonomy())`, "
+            f"- **Training corpus** (same for every contender): `dualuse.training.train.training_frame(Path(\"data\"), default_taxonomy())`, "
             f"{corpus['corpus_rows']:,} lines ({', '.join(f'{k} {v:,}' for k, v in corpus['corpus_rows_per_label'].items())}): "
             "the nomenclature corpus plus the seeded synthetic invoice lines."
         )

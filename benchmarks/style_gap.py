@@ -7,7 +7,7 @@ Run from the repository root:
 Protocol (as ``benchmarks/ablation.py``): a model fitted without the seeded tariff
 hold-out fifth; fusion fitted on the dev lines and that fifth (plus, for some variants,
 more sets made from the training corpus); dev figures are the fitter's 5-fold CV.
-Evaluation sets are only scored, through :func:`dualuse.evaluate.evaluate`, and only
+Evaluation sets are only scored, through :func:`dualuse.training.evaluate.evaluate`, and only
 aggregate figures (macro-F1, risk recall, FA, per-class recall) are printed: no row of an
 evaluation set is read or shown here. Fitted models are cached in .cache/style_gap/ (git-ignored).
 """
@@ -26,9 +26,11 @@ import numpy as np
 import pandas as pd
 
 from dualuse import train as T
-from dualuse.engine import Engine, FusionConfig
-from dualuse.evaluate import evaluate, metrics
-from dualuse.model import FittedModel, TextClassifier
+from dualuse.engine import Engine
+from dualuse.fusion import FusionConfig
+from dualuse.training.evaluate import evaluate, metrics
+from dualuse.model import FittedModel
+from dualuse.training.estimator import TextClassifier
 from dualuse.normalize import fold
 from dualuse.taxonomy import default_taxonomy, load_taxonomy
 

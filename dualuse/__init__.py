@@ -9,9 +9,11 @@ a family is what an item *is*, not whether a licence is needed.
 """
 
 from ._version import __version__
-from .api import classify, classify_batch, default_engine, set_default_engine
+from .api import classify, classify_batch
 from .categories import CATEGORIES, FAMILIES
-from .engine import Engine, FusionConfig
+from .defaults import default_engine, set_default_engine
+from .engine import Engine
+from .fusion import FusionConfig
 from .errors import (
     ColumnNotFoundError,
     DualuseError,
@@ -27,6 +29,15 @@ from .errors import (
 )
 from .results import Classification
 from .taxonomy import Taxonomy, default_taxonomy, load_taxonomy
+
+#: Attributes loaded on first use, so that ``import dualuse`` does not import pandas, Dask
+#: or the training code: name -> module that defines it.
+_LAZY = {
+    "score_frame": "dualuse.batch",
+    "score_file": "dualuse.files",
+    "score_dask": "dualuse.dask",
+    "evaluate": "dualuse.training.evaluate",
+}
 
 __all__ = [
     "__version__",
@@ -53,16 +64,14 @@ __all__ = [
     "TaxonomyError",
     "InputFileError",
     "OutputWriteError",
+    *_LAZY,
 ]
 
 
-def __getattr__(name: str):  # lazy: batch scoring pulls in pandas only when used
-    if name in ("score_frame",):
-        from .batch import score_frame
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dualuse' has no attribute {name!r}")
+    import importlib
 
-        return score_frame
-    if name in ("evaluate",):
-        from .evaluate import evaluate
-
-        return evaluate
-    raise AttributeError(f"module 'dualuse' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

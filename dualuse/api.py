@@ -6,10 +6,10 @@ chunk of one, so a batch equals a loop of single calls by construction.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 
 from .categories import CATEGORIES
+from .defaults import default_engine, set_default_engine
 from .engine import ChunkResult, Engine
 from .errors import EmptyTextError, InputTypeError, InvalidHSCodeError, describe
 from .results import (
@@ -24,32 +24,6 @@ from .results import (
 )
 
 __all__ = ["classify", "classify_batch", "default_engine", "set_default_engine", "to_classifications"]
-
-_LOCK = threading.Lock()
-_DEFAULT_ENGINE: Engine | None = None
-
-
-def default_engine() -> Engine:
-    """The packaged taxonomy with the embedded default model, built once per process."""
-    global _DEFAULT_ENGINE
-    if _DEFAULT_ENGINE is None:
-        with _LOCK:  # threads racing on first use load the model once
-            if _DEFAULT_ENGINE is None:
-                from .model import load_default_model
-                from .taxonomy import default_taxonomy
-
-                _DEFAULT_ENGINE = Engine(default_taxonomy(), load_default_model())
-    return _DEFAULT_ENGINE
-
-
-def set_default_engine(engine: Engine | None) -> None:
-    """Replace the engine used when none is passed (``None`` restores the packaged default)."""
-    global _DEFAULT_ENGINE
-    if engine is not None and not isinstance(engine, Engine):
-        raise InputTypeError(f"engine: expected a dualuse.Engine or None, got {describe(engine)}")
-    with _LOCK:
-        _DEFAULT_ENGINE = engine
-
 
 def classify(text: str, *, hs_code: str | None = None, engine: Engine | None = None) -> Classification:
     """Screen one product description (optionally with its HS code).
@@ -106,6 +80,7 @@ def to_classifications(
 ) -> list[Classification]:
     """Build pydantic results from a chunk's columnar results (rows must be ``ok``)."""
     provenance = Provenance(**engine.provenance())
+    explanations = engine.explanations(result, top_k=5)
     out = []
     for i in range(len(result)):
         f = result.facts[i]
@@ -136,9 +111,8 @@ def to_classifications(
                     text_category=result.text_category[i],
                 )
             )
-        if engine.model is not None and cat is not None:
-            for feat, contrib in engine.model.explain(f.folded, cat, top_k=5):
-                evidence.append(ModelFeatureEvidence(feature=feat, contribution=round(float(contrib), 6)))
+        for feat, contrib in explanations[i]:
+            evidence.append(ModelFeatureEvidence(feature=feat, contribution=round(float(contrib), 6)))
         if f.truncated:
             evidence.append(
                 NoteEvidence(

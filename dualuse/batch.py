@@ -37,7 +37,7 @@ from .errors import ColumnNotFoundError, InputTypeError, OptionError, describe
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["score_frame", "OUTPUT_COLUMNS", "STRING_OUTPUT_COLUMNS", "check_chunk_size"]
+__all__ = ["score_frame", "score_columns", "OUTPUT_COLUMNS", "check_chunk_size"]
 
 #: Columns added by :func:`score_frame` (and by ``dualuse score``), in this order.
 OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -51,7 +51,6 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "status",
     "error",
 )
-STRING_OUTPUT_COLUMNS: tuple[str, ...] = tuple(c for c in OUTPUT_COLUMNS if c not in ("confidence", "needs_review"))
 
 #: At most this many distinct terms are listed in ``matched_terms`` (then ``|...``).
 MAX_LISTED_TERMS = 8
@@ -182,7 +181,7 @@ def score_frame(
     else:
         eng = engine
         if eng is None:
-            from .api import default_engine
+            from .defaults import default_engine
 
             eng = default_engine()
         texts = df[text_column].to_numpy(dtype=object, na_value=None)

@@ -16,9 +16,13 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .errors import DualuseError, ModelCompatibilityError, ModelIntegrityError, TaxonomyError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Engine
 
 __all__ = ["main", "EXIT_OK", "EXIT_ROW_PROBLEMS", "EXIT_USAGE", "EXIT_INTEGRITY", "EXIT_OUTPUT"]
 
@@ -27,21 +31,20 @@ EXIT_OK, EXIT_ROW_PROBLEMS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_OUTPUT = 0, 1, 2, 3
 log = logging.getLogger("dualuse.cli")
 
 
-def _engine_from_args(args: argparse.Namespace):
+def _engine_from_args(args: argparse.Namespace) -> Engine:
     """The default engine, or one built from --model / --taxonomy when given."""
-    from .api import default_engine
+    from .defaults import default_engine, default_model, default_taxonomy
     from .engine import Engine
-    from .taxonomy import default_taxonomy, load_taxonomy
+    from .taxonomy import load_taxonomy
 
     model_dir = getattr(args, "model", None)
     tax_path = getattr(args, "taxonomy", None)
     if model_dir is None and tax_path is None:
         return default_engine()
-    from .model import load_default_model
     from .persistence import load_model
 
     taxonomy = load_taxonomy(tax_path) if tax_path else default_taxonomy()
-    model = load_model(model_dir) if model_dir else load_default_model()
+    model = load_model(model_dir) if model_dir else default_model()
     return Engine(taxonomy, model)
 
 
@@ -83,13 +86,35 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from .batchfile import run_score_command
+    """Score a file, print the summary; exit 1 when some rows had problems."""
+    from .errors import ColumnNotFoundError, InputFileError, InputTypeError, OptionError, OutputWriteError
+    from .files import score_file
 
-    return run_score_command(args, _engine_from_args(args))
+    try:
+        summary = score_file(
+            args.input,
+            args.output,
+            text_column=args.text_column,
+            hs_column=args.hs_column,
+            chunk_size=args.chunk_size,
+            input_format=args.format,
+            output_format=args.output_format,
+            progress=args.progress,
+            jobs=args.jobs,
+            engine=_engine_from_args(args),
+        )
+    except OutputWriteError as exc:
+        print(f"dualuse: error: {exc}", file=sys.stderr)
+        return EXIT_OUTPUT
+    except (InputFileError, ColumnNotFoundError, OptionError, InputTypeError) as exc:
+        print(f"dualuse: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(summary.format())
+    return EXIT_ROW_PROBLEMS if summary.problem_rows else EXIT_OK
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .train import train
+    from .training.train import train
 
     model = train(args.data, args.out, seed=args.seed)
     print(f"trained {model.model_id}; sha256 {model.sha256}")
@@ -97,7 +122,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate, format_report
+    from .training.evaluate import evaluate, format_report
 
     report = evaluate(data_dir=args.data, engine=_engine_from_args(args), sets=args.set or None)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
@@ -105,11 +130,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_build(args: argparse.Namespace) -> int:
+    """Derive data/corpus and data/eval from data/raw (a repository checkout, not an installed wheel)."""
     from pathlib import Path
 
-    from .corpus import build_all
+    from .training.corpus import build_all, missing_sources
 
-    counts = build_all(Path(args.raw), Path(args.out))
+    raw = Path(args.raw)
+    missing = missing_sources(raw)
+    if missing:
+        print(
+            f"dualuse: error: --raw: expected a folder holding the raw sources ({', '.join(missing)}), "
+            f"got {str(raw)!r}; run this from a clone of the repository or name its data/raw folder",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    counts = build_all(raw, Path(args.out), verbose=args.verbose)
     for name, n in counts.items():
         print(f"{name}: {n} rows")
     return EXIT_OK
@@ -192,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if getattr(args, "seed", 0) is None:
-        from .train import SEED
+        from .training.train import SEED
 
         args.seed = SEED
     func: Callable[[argparse.Namespace], int] = args.func

@@ -18,13 +18,11 @@ package is shipped by reference); ``dualuse`` itself must be installed on every 
 
 from __future__ import annotations
 
-import hashlib
-import pickle
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .batch import check_chunk_size, score_frame
+from .defaults import cached_engine, default_engine, factory_key, keyword_engine
 from .engine import Engine
 from .errors import InputTypeError, OptionError, describe
 
@@ -32,49 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import dask.dataframe as dd
     import pandas as pd
 
-__all__ = ["score_dask", "keyword_engine", "cached_engine"]
-
-_ENGINES: dict[str, Engine] = {}
-_LOCK = threading.Lock()
-
-
-def keyword_engine() -> Engine:
-    """A model-free engine (packaged taxonomy, keyword and HS evidence only).
-
-    Useful as an ``engine_factory`` for smoke tests and clusters without the model files.
-    """
-    from .taxonomy import default_taxonomy
-
-    return Engine(default_taxonomy(), model=None)
-
-
-def _factory_key(factory: Callable[[], Engine]) -> str:
-    module = getattr(factory, "__module__", None)
-    qualname = getattr(factory, "__qualname__", None)
-    if module and qualname and "<" not in qualname:
-        return f"{module}:{qualname}"
-    try:  # partials, callable objects: key by their pickled value
-        import cloudpickle
-
-        blob = cloudpickle.dumps(factory)
-    except Exception:  # noqa: BLE001 - fall back to the standard pickler
-        blob = pickle.dumps(factory)
-    return "sha256:" + hashlib.sha256(blob).hexdigest()
-
-
-def cached_engine(factory: Callable[[], Engine], key: str | None = None) -> Engine:
-    """The engine built by ``factory`` in this process (built on first use, then reused)."""
-    key = key or _factory_key(factory)
-    engine = _ENGINES.get(key)
-    if engine is None:
-        with _LOCK:  # worker threads racing on the first partition build it once
-            engine = _ENGINES.get(key)
-            if engine is None:
-                engine = factory()
-                if not isinstance(engine, Engine):
-                    raise InputTypeError(f"engine_factory: expected it to return a dualuse.Engine, got {describe(engine)}")
-                _ENGINES[key] = engine
-    return engine
+__all__ = ["score_dask", "keyword_engine", "cached_engine"]  # the engine helpers live in dualuse.defaults
 
 
 def _score_partition(
@@ -119,8 +75,6 @@ def score_dask(
         raise InputTypeError(f"ddf: expected a dask.dataframe.DataFrame, got {describe(ddf)}")
     chunk_size = check_chunk_size(chunk_size)
     if engine_factory is None:
-        from .api import default_engine
-
         engine_factory = default_engine
     if not callable(engine_factory) or isinstance(engine_factory, Engine):
         raise InputTypeError(
@@ -131,7 +85,7 @@ def score_dask(
     # score_frame validates columns and clashes and, on an empty frame, builds the exact
     # output dtypes without loading any model: that is the meta.
     meta = score_frame(meta_in.iloc[:0], text_column, hs_column=hs_column, chunk_size=chunk_size)
-    key = _factory_key(engine_factory)
+    key = factory_key(engine_factory)
     return ddf.map_partitions(
         _score_partition,
         text_column,

@@ -1,21 +1,11 @@
 """The one scoring engine: a chunk of texts (and HS codes) in, columnar results out.
 
-``classify`` is this engine on a chunk of one, ``classify_batch``, ``score_frame``, the CLI
+``classify`` is this engine on a chunk of one; ``classify_batch``, ``score_frame``, the CLI
 and Dask feed it larger chunks, so every path gives identical answers by construction and
-the fast (vectorised) path is the only path: one ``predict_proba`` call per chunk, keyword
-matching by one compiled expression per text, fusion in numpy.
-
-Fusion is log-linear. For each category c::
-
-    logit[c] = log P_model(c | text) + none_bias * [c == none] + keyword_weight * keyword_score[c]
-               + hs_weight * [hs family == c]        (hs_none_weight when the code says none)
-    P = softmax(logit / temperature)
-
-Before fusion, the model's probability of a family that a text-scope exclusion rules out ("for
-wood", "welding", printed matter), or a head-scope one that cancelled a term ("telescope
-tripod"), is moved to ``none``: the exclusion decides for the model as it does for the
-keywords. Without a model the text term is a fixed prior that favours ``none``. The HS code is strong evidence but never silent: when the text alone points
-elsewhere the row gets ``needs_review`` and the HS evidence says ``agrees_with_text = False``.
+the vectorised path is the only path: one model call per chunk, the keyword matcher once per
+distinct text, fusion (:mod:`dualuse.fusion`) in numpy. The HS code is strong evidence but
+never silent: when the text alone points elsewhere the row gets ``needs_review`` and the HS
+evidence says ``agrees_with_text = False``.
 """
 
 from __future__ import annotations
@@ -23,64 +13,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any
 
 import numpy as np
 
 from . import hs as hs_module
 from ._version import __version__
 from .categories import CATEGORIES, CATEGORY_INDEX, FAMILIES, NONE_INDEX
-from .errors import InvalidHSCodeError, InputTypeError, describe
+from .errors import InputTypeError, InvalidHSCodeError, describe
+from .fusion import FusionConfig, fuse, rule_out
 from .matcher import KeywordMatcher, MatchResult
+from .model import TextModel
 from .normalize import normalize
 from .taxonomy import Taxonomy
 
-__all__ = ["FusionConfig", "TextModel", "Engine", "ChunkResult", "RowFacts", "STATUSES", "fuse"]
+__all__ = ["Engine", "ChunkResult", "RowFacts", "STATUSES"]
 
 #: Per-row statuses of batch scoring. Only ``ok`` and ``invalid_hs_code`` rows carry a category
 #: (an invalid code is ignored and reported; the text is still screened).
 STATUSES = ("ok", "empty_text", "invalid_text_type", "invalid_hs_code")
-
-
-@dataclass(frozen=True)
-class FusionConfig:
-    """Parameters of the fusion rule; a trained model carries its own (fitted on dev lines)."""
-
-    keyword_weight: float = 3.0
-    hs_weight: float = 4.0
-    hs_none_weight: float = 1.0
-    #: Without a model: log-odds in favour of ``none`` when nothing matched (above one weak
-    #: term, 0.5 x keyword_weight = 1.5, below one strong term, 3.0: a weak term alone never flags).
-    no_model_none_prior: float = 2.0
-    #: With a model: log-odds added to ``none`` (the training corpus over-represents families).
-    none_bias: float = 0.0
-    temperature: float = 1.0
-    #: A ``none`` row whose largest family probability reaches this is still sent to review.
-    review_threshold: float = 0.25
-    high_risk_threshold: float = 0.8
-    medium_risk_threshold: float = 0.5
-    #: Longer inputs are screened on their first ``max_chars`` characters (and say so).
-    max_chars: int = 20_000
-
-    def describe(self) -> str:
-        return (
-            f"loglinear-v1(kw={self.keyword_weight:g},hs={self.hs_weight:g},hs_none={self.hs_none_weight:g},"
-            f"prior={self.no_model_none_prior:g},none_bias={self.none_bias:g},T={self.temperature:g})"
-        )
-
-
-class TextModel(Protocol):
-    """What the engine needs from a trained text model (see :mod:`dualuse.model`)."""
-
-    model_id: str
-    sha256: str
-    fusion: FusionConfig
-
-    def predict_proba(self, folded_texts: Sequence[str]) -> np.ndarray:  # (n, 4) in CATEGORIES order
-        ...
-
-    def explain(self, folded_text: str, category: str, top_k: int = 5) -> list[tuple[str, float]]:
-        ...
 
 
 @dataclass
@@ -114,6 +65,10 @@ class ChunkResult:
     chpl_tier: list[str | None]
     references: list[tuple[str, ...]]
     facts: list[RowFacts] = field(repr=False, default_factory=list)
+    #: the model's feature matrix of the chunk's distinct folded texts, and per row the index
+    #: of its text in it (-1 for rows that were not screened): what explanations are built from
+    model_features: Any = field(repr=False, default=None)
+    model_rows: np.ndarray | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
         return len(self.status)
@@ -250,6 +205,8 @@ class Engine:
         probs = np.full((n, len(CATEGORIES)), np.nan)
         text_probs = np.full((n, len(CATEGORIES)), np.nan)
         model_probs = None
+        model_features = None
+        model_rows = None
         if ok_rows:
             idx = np.asarray(ok_rows)
             kw = np.zeros((len(ok_rows), len(CATEGORIES)))
@@ -261,8 +218,11 @@ class Engine:
                 # repeated descriptions (common in item masters) are featurised once
                 folded = [facts[i].folded for i in ok_rows]
                 unique, inverse = np.unique(np.asarray(folded, dtype=object), return_inverse=True)
-                mp = np.asarray(self.model.predict_proba(unique.tolist()), dtype=float)[inverse.ravel()]
-                mp = _rule_out(mp, [facts[i].match for i in ok_rows])  # type: ignore[misc]
+                model_features = self.model.features(unique.tolist())
+                mp = np.asarray(self.model.predict_proba_features(model_features), dtype=float)[inverse.ravel()]
+                model_rows = np.full(n, -1, dtype=np.int64)
+                model_rows[idx] = inverse.ravel()
+                mp = rule_out(mp, [facts[i].match for i in ok_rows])  # type: ignore[misc]
                 model_probs = np.full((n, len(CATEGORIES)), np.nan)
                 model_probs[idx] = mp
             else:
@@ -275,7 +235,26 @@ class Engine:
             text_probs[idx] = fuse(mp, kw, None, self.fusion)
             probs[idx] = fuse(mp, kw, hs_onehot, self.fusion)
 
-        return self._decide(status, error, probs, text_probs, model_probs, facts)
+        result = self._decide(status, error, probs, text_probs, model_probs, facts)
+        result.model_features, result.model_rows = model_features, model_rows
+        return result
+
+    def explanations(self, result: ChunkResult, top_k: int = 5) -> list[list[tuple[str, float]]]:
+        """Per row of a scored chunk, the model features that raised its category most.
+
+        Built from the feature matrix the chunk was scored with (no second featurisation);
+        ``[]`` for rows without a category, and for every row when the engine has no model.
+        """
+        n = len(result)
+        if self.model is None or result.model_rows is None:
+            return [[] for _ in range(n)]
+        rows = np.flatnonzero(result.model_rows >= 0)
+        wanted = [result.category[i] for i in rows]
+        explained = self.model.top_features(result.model_features[result.model_rows[rows]], wanted, top_k)
+        out: list[list[tuple[str, float]]] = [[] for _ in range(n)]
+        for i, features in zip(rows.tolist(), explained):
+            out[i] = features
+        return out
 
     def text_components(self, texts: Sequence[str]) -> tuple[np.ndarray | None, np.ndarray]:
         """Model probabilities (or None) and keyword scores of valid texts: the fusion's inputs."""
@@ -389,54 +368,3 @@ class Engine:
                 if fam == category and f.hs.digits.startswith(prefix):
                     return sub_id
         return best_sub
-
-
-def fuse(model_probs: np.ndarray | None, keyword: np.ndarray, hs_onehot: np.ndarray | None, cfg: FusionConfig) -> np.ndarray:
-    """The fusion rule (module docstring) on arrays: (n, 4) inputs in CATEGORIES order."""
-    if model_probs is not None:
-        logits = np.log(np.clip(model_probs, 1e-9, 1.0))
-        logits[:, NONE_INDEX] += cfg.none_bias
-    else:
-        logits = np.zeros_like(keyword)
-        logits[:, NONE_INDEX] = cfg.no_model_none_prior
-    logits = logits + cfg.keyword_weight * keyword
-    if hs_onehot is not None:
-        weights = np.full(len(CATEGORIES), cfg.hs_weight)
-        weights[NONE_INDEX] = cfg.hs_none_weight
-        logits = logits + hs_onehot * weights
-    return _softmax(logits / cfg.temperature)
-
-
-def _rule_out(model_probs: np.ndarray, matches: Sequence[MatchResult]) -> np.ndarray:
-    """Move the model's probability of families ruled out by an exclusion to ``none``.
-
-    A text-scope exclusion ("for wood", "welding", "laser printer", printed matter) says the
-    whole description is outside those families. It always cancelled their keyword matches;
-    without this the model alone could still flag the family ("Станок ... по дереву" came out
-    a machine tool on the model's word). A head-scope exclusion that cancelled a term says the
-    same of the item it names ("telescope tripod": the model reads "telescope"). A family
-    whose term the exclusion spares and that still matched stays open ("laser cutter for
-    wood"). The model probabilities the engine reports are these.
-    """
-    out = model_probs
-    for j, m in enumerate(matches):
-        if not m.exclusions:  # most rows: nothing to rule out
-            continue
-        families: set[str] = set()
-        for x in m.exclusions:
-            if x.scope == "text" or (x.scope == "head" and x.cancelled):
-                spared = {k.family for k in m.matches if k.subcategory in x.spares}
-                families.update(fam for fam in x.families if fam not in spared)
-        if families:
-            if out is model_probs:
-                out = model_probs.copy()
-            for fam in families:
-                out[j, NONE_INDEX] += out[j, CATEGORY_INDEX[fam]]
-                out[j, CATEGORY_INDEX[fam]] = 0.0
-    return out
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)

@@ -1,270 +1,104 @@
-"""The trained text classifier: TF-IDF word and character n-grams + logistic regression.
+"""What the engine needs from a trained text model, and the fitted model it loads.
 
-:class:`TextClassifier` follows the scikit-learn estimator contract (``__init__`` only
-stores parameters, learned attributes end in ``_``, ``fit`` / ``predict_proba`` /
-``predict``; ``check_is_fitted`` guards prediction). It reads *folded* text (see
-:mod:`dualuse.normalize`), so full-width, homoglyph and case variants share features.
-Character n-grams carry what tariff words cannot: part-number shapes, brands, inflections.
-
-:class:`FittedModel` is what the engine uses: the classifier plus the fusion parameters
-fitted with it, the model id and the sha256 of the file it was loaded from.
+The engine featurises each chunk once: the same feature matrix gives the probabilities and,
+when a caller asks for explanations, each row's top model features. :class:`TextModel` is that
+contract; :class:`FittedModel` fulfils it for a fitted classifier together with the fusion
+parameters fitted with it, its id and the hash the provenance reports.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
-from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_is_fitted
 
 from .categories import CATEGORIES
-from .char_ngrams import WordCachedCharTfidf
-from .engine import FusionConfig
-from .errors import InputTypeError, describe
+from .fusion import FusionConfig
 
-__all__ = ["TextClassifier", "FittedModel", "load_default_model"]
+__all__ = ["TextModel", "FeatureScorer", "FittedModel", "top_features"]
 
-
-def _check_texts(X: object, name: str = "X") -> list[str]:
-    if isinstance(X, (str, bytes)):
-        raise InputTypeError(f"{name}: iterable over raw text documents expected, string object received")
-    texts = list(X)  # type: ignore[call-overload]
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise InputTypeError(f"{name}[{i}]: expected str, got {describe(t)}")
-    return texts
+#: An explanation: (feature name, contribution to the category's log-odds), strongest first.
+Explanation = list[tuple[str, float]]
 
 
-_WORD_TOKEN = re.compile(r"(?u)\b\w[\w\-]*\b")
-# English plural -> singular for the word features, so the tariff's plurals ("machining
-# centres", "draw-benches", "lenses") and a trade line's singular ("machining centre") share a
-# feature. Crude on purpose (no dictionary): -ies -> -y, -sses/-xes/-ches/-shes -> drop "es",
-# -lenses -> lens, otherwise a final "s" after at least three letters goes unless the word ends
-# in -ss, -us, -is or is "lens". Only the model's word tokens are read this way; the
-# character n-grams and the keyword matcher see the text as written.
-_SINGULAR = re.compile(r"(?<=[a-z]{2})ies$|(?<=ss|ch|sh|[a-z]x)es$|(?<=lens)es$|(?<=[a-z]{3})(?<![sui])(?<!^len)s$")
-_SINGULAR_CACHE: dict[str, str] = {}
+class TextModel(Protocol):
+    """A text model as the engine uses it: featurise a chunk once, then score and explain it."""
+
+    model_id: str
+    sha256: str
+    fusion: FusionConfig
+
+    def features(self, folded_texts: Sequence[str]) -> Any:
+        """The feature matrix of a chunk of folded texts (opaque to the engine)."""
+        ...
+
+    def predict_proba_features(self, features: Any) -> np.ndarray:
+        """Probabilities (n, 4) in :data:`~dualuse.categories.CATEGORIES` order."""
+        ...
+
+    def top_features(self, features: Any, categories: Sequence[str | None], top_k: int = 5) -> list[Explanation]:
+        """Per row, the features that raise that row's category most (empty for ``None``)."""
+        ...
 
 
-def _singular(token: str) -> str:
-    out = _SINGULAR_CACHE.get(token)
-    if out is None:
-        m = _SINGULAR.search(token)
-        out = token if m is None else token[: m.start()] + ("y" if m.group() == "ies" else "")
-        if len(_SINGULAR_CACHE) < 500_000:  # bounded: one entry per distinct word seen
-            _SINGULAR_CACHE[token] = out
-    return out
+class FeatureScorer(Protocol):
+    """A fitted linear text classifier seen through the arrays an explanation needs."""
+
+    feature_names_: np.ndarray
+
+    def transform(self, folded_texts: Sequence[str]) -> Any: ...
+
+    def predict_proba_features(self, features: Any) -> np.ndarray: ...
+
+    def relative_coef(self) -> np.ndarray:
+        """(4, n_features) in CATEGORIES order: each class's coefficients minus their mean over classes."""
+        ...
 
 
-def singular_tokens(text: str) -> list[str]:
-    """Word tokens of a folded text with regular English plurals read as singular."""
-    return [_singular(t) for t in _WORD_TOKEN.findall(text)]
+def top_features(features: Any, rel_coef: np.ndarray, names: np.ndarray, categories: Sequence[str | None],
+                 top_k: int = 5) -> list[Explanation]:
+    """Per row of a CSR ``features`` matrix, the ``top_k`` positive contributions (value x relative coef).
 
-
-class TextClassifier(ClassifierMixin, BaseEstimator):
-    """Word (1-2) + character (2-5, within word boundaries) TF-IDF with logistic regression.
-
-    Parameters
-    ----------
-    C : float
-        Inverse regularisation strength of the logistic regression.
-    word_ngram_range, char_ngram_range : tuple
-        N-gram ranges of the two vectorisers; ``char_ngram_range=None`` drops character n-grams.
-    min_df : int
-        Minimum document frequency of a feature.
-    max_features : int or None
-        Cap on the character vocabulary (keeps the model file and memory small).
-    class_weight : "sqrt_balanced", "balanced", a dict or None
-        ``sqrt_balanced`` (default) weighs each class by the square root of the "balanced"
-        weight: the rare families count more than their share without the 80x boost that
-        makes "balanced" over-flag ordinary goods.
-    random_state : int
-    singular_words : bool
-        Read regular English plurals of the word tokens as singular (``singular_tokens``).
-        Tried in step T of data/README.md and left off; the character n-grams never do this.
-    tol : float
-        Stopping tolerance of the L-BFGS solver. scikit-learn's default (1e-4, on the mean
-        loss) stopped the 1.4.0 fit after 45 iterations, short of the optimum it is meant
-        to find; 1e-6 runs it to convergence (193-215 iterations; training 77 s -> 130-150 s
-        on two cores). Steps S' and U of data/README.md give the figures of both.
+    ``rel_coef`` rows are in CATEGORIES order. Rows whose category is ``None`` get ``[]``.
     """
-
-    def __init__(
-        self,
-        C: float = 8.0,
-        word_ngram_range: tuple[int, int] = (1, 2),
-        char_ngram_range: tuple[int, int] | None = (2, 5),
-        min_df: int = 2,
-        max_features: int | None = 300_000,
-        class_weight: str | dict | None = "sqrt_balanced",
-        max_iter: int = 2000,
-        random_state: int = 0,
-        singular_words: bool = False,
-        tol: float = 1e-6,
-    ) -> None:
-        self.C = C
-        self.tol = tol
-        self.singular_words = singular_words
-        self.word_ngram_range = word_ngram_range
-        self.char_ngram_range = char_ngram_range
-        self.min_df = min_df
-        self.max_features = max_features
-        self.class_weight = class_weight
-        self.max_iter = max_iter
-        self.random_state = random_state
-
-    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer | None]:
-        word = TfidfVectorizer(
-            analyzer="word",
-            ngram_range=self.word_ngram_range,
-            min_df=self.min_df,
-            token_pattern=None if self.singular_words else _WORD_TOKEN.pattern,
-            tokenizer=singular_tokens if self.singular_words else None,
-            sublinear_tf=True,
-            lowercase=False,  # the text is folded already
-            dtype=np.float32,
-        )
-        if self.char_ngram_range is None:
-            return word, None
-        char = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=self.char_ngram_range,
-            min_df=self.min_df,
-            max_features=self.max_features,
-            sublinear_tf=True,
-            lowercase=False,
-            dtype=np.float32,
-        )
-        return word, char
-
-    def fit(self, X: Sequence[str], y: Sequence[str], sample_weight: np.ndarray | None = None) -> TextClassifier:
-        """Fit on folded texts ``X`` with labels ``y`` drawn from the four categories."""
-        texts = _check_texts(X)
-        labels = np.asarray(list(y))
-        if len(labels) != len(texts):
-            raise InputTypeError(f"y: expected {len(texts)} labels, got {len(labels)}")
-        unknown = sorted(set(labels) - set(CATEGORIES))
-        if unknown:
-            raise InputTypeError(f"y: expected labels among {CATEGORIES}, got {unknown[:5]}")
-        # caches derived from a previous fit (see _char_featurizer, _relative_coef) are stale now
-        self.__dict__.pop("_char_featurizer_cache", None)
-        self.__dict__.pop("_relative_coef_cache", None)
-        word, char = self._vectorizers()
-        blocks = [word.fit_transform(texts)] + ([char.fit_transform(texts)] if char is not None else [])
-        features = sparse.hstack(blocks).tocsr()
-        clf = LogisticRegression(
-            C=self.C,
-            class_weight=_class_weights(self.class_weight, labels),
-            max_iter=self.max_iter,
-            tol=self.tol,
-            random_state=self.random_state,
-        )
-        clf.fit(features, labels, sample_weight=sample_weight)
-        for vectorizer in (word, char):
-            # scikit-learn caches id(stop_words), a memory address, to skip a re-check: it
-            # changes from run to run, so two identical fits would pickle to different bytes
-            # and the manifest's model hash could not show a rebuild is the shipped model.
-            # Without it the vectorizer simply checks again.
-            if vectorizer is not None:
-                vectorizer.__dict__.pop("_stop_words_id", None)
-        self.word_vectorizer_ = word
-        self.char_vectorizer_ = char
-        self.classifier_ = clf
-        self.classes_ = clf.classes_
-        # column order of predict_proba -> CATEGORIES order, computed once
-        self._order_ = np.array([list(clf.classes_).index(c) for c in CATEGORIES])
-        names = [np.array(["w:" + f for f in word.get_feature_names_out()], dtype=object)]
-        if char is not None:
-            names.append(np.array(["c:" + f for f in char.get_feature_names_out()], dtype=object))
-        names = np.concatenate(names)
-        self.feature_names_ = names
-        return self
-
-    def _features(self, texts: list[str]) -> sparse.csr_matrix:
-        blocks = [self.word_vectorizer_.transform(texts)]
-        if self.char_vectorizer_ is not None:
-            blocks.append(self._char_featurizer().transform(texts))
-        return sparse.hstack(blocks).tocsr()
-
-    def _char_featurizer(self) -> WordCachedCharTfidf:
-        # the same matrix as char_vectorizer_.transform, ~10x faster on trade text (see
-        # dualuse.char_ngrams); built once per process and, like its word cache, never pickled
-        featurizer = self.__dict__.get("_char_featurizer_cache")
-        if featurizer is None:
-            featurizer = WordCachedCharTfidf(self.char_vectorizer_)
-            self.__dict__["_char_featurizer_cache"] = featurizer
-        return featurizer
-
-    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
-        """Probabilities, columns in :data:`dualuse.CATEGORIES` order."""
-        check_is_fitted(self, "classifier_")
-        texts = _check_texts(X)
-        if not texts:
-            return np.zeros((0, len(CATEGORIES)))
-        return self.classifier_.predict_proba(self._features(texts))[:, self._order_]
-
-    def _relative_coef(self) -> np.ndarray:
-        # multinomial: a feature's push towards class k relative to the mean class; computed
-        # once per process (not pickled: see __getstate__) because explain() runs per result
-        rel = self.__dict__.get("_relative_coef_cache")
-        if rel is None:
-            coef = self.classifier_.coef_
-            rel = coef - coef.mean(axis=0)
-            self.__dict__["_relative_coef_cache"] = rel
-        return rel
-
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        state.pop("_relative_coef_cache", None)
-        state.pop("_char_featurizer_cache", None)
-        return state
-
-    def predict(self, X: Sequence[str]) -> np.ndarray:
-        """The most probable category per text."""
-        return np.asarray(CATEGORIES, dtype=object)[np.argmax(self.predict_proba(X), axis=1)]
-
-    def explain(self, text: str, category: str, top_k: int = 5) -> list[tuple[str, float]]:
-        """The features of ``text`` that raise ``category``'s log-odds most (coef x value)."""
-        check_is_fitted(self, "classifier_")
-        row = self._features([text])
-        k = list(self.classifier_.classes_).index(category)
-        rel = self._relative_coef()[k]
-        contrib = row.data * rel[row.indices]
+    index = {c: k for k, c in enumerate(CATEGORIES)}
+    indptr, indices, data = features.indptr, features.indices, features.data
+    out: list[Explanation] = []
+    for row, category in enumerate(categories):
+        if category is None:
+            out.append([])
+            continue
+        lo, hi = indptr[row], indptr[row + 1]
+        cols = indices[lo:hi]
+        contrib = data[lo:hi] * rel_coef[index[category]][cols]
         order = np.argsort(-contrib)[:top_k]
-        return [(str(self.feature_names_[row.indices[j]]), float(contrib[j])) for j in order if contrib[j] > 0]
-
-
-def _class_weights(option: str | dict | None, labels: np.ndarray) -> str | dict | None:
-    if option != "sqrt_balanced":
-        return option
-    classes, counts = np.unique(labels, return_counts=True)
-    return {str(c): float(np.sqrt(len(labels) / (len(classes) * n))) for c, n in zip(classes, counts)}
+        out.append([(str(names[cols[j]]), float(contrib[j])) for j in order if contrib[j] > 0])
+    return out
 
 
 @dataclass
 class FittedModel:
     """A fitted classifier with the fusion parameters, id and file hash the engine reports."""
 
-    classifier: TextClassifier
+    classifier: FeatureScorer
     fusion: FusionConfig
     model_id: str
     sha256: str
 
+    def features(self, folded_texts: Sequence[str]) -> Any:
+        """The classifier's feature matrix for a chunk of folded texts."""
+        return self.classifier.transform(folded_texts)
+
+    def predict_proba_features(self, features: Any) -> np.ndarray:
+        """Probabilities in CATEGORIES order from a feature matrix."""
+        return self.classifier.predict_proba_features(features)
+
     def predict_proba(self, folded_texts: Sequence[str]) -> np.ndarray:
-        return self.classifier.predict_proba(folded_texts)
+        """Probabilities in CATEGORIES order (featurise, then score)."""
+        return self.predict_proba_features(self.features(folded_texts))
 
-    def explain(self, folded_text: str, category: str, top_k: int = 5) -> list[tuple[str, float]]:
-        return self.classifier.explain(folded_text, category, top_k)
-
-
-def load_default_model() -> FittedModel:
-    """The embedded default model, verified against its manifest before it is unpickled."""
-    from .persistence import load_model, packaged_model_dir
-
-    return load_model(packaged_model_dir())
+    def top_features(self, features: Any, categories: Sequence[str | None], top_k: int = 5) -> list[Explanation]:
+        """Per row, the features that raise that row's category's log-odds most."""
+        return top_features(features, self.classifier.relative_coef(), self.classifier.feature_names_, categories, top_k)

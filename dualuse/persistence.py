@@ -30,8 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._version import __version__
 from .categories import CATEGORIES
-from .engine import FusionConfig
 from .errors import ModelCompatibilityError, ModelIntegrityError
+from .fusion import FusionConfig
+from .model import FittedModel
 
 __all__ = ["FORMAT_VERSION", "ModelManifest", "save_model", "load_model", "read_manifest", "packaged_model_dir", "sha256_file"]
 
@@ -190,8 +191,8 @@ def _check_versions(manifest: ModelManifest) -> None:
 # is imported or called, even when the manifest was forged to match the file.
 _NUMPY_CORE = ("numpy._core.multiarray", "numpy.core.multiarray")
 _ALLOWED_GLOBALS = {
-    ("dualuse.model", "TextClassifier"),
-    ("dualuse.model", "singular_tokens"),  # the word tokenizer of TextClassifier(singular_words=True)
+    ("dualuse.model", "TextClassifier"),  # where the shipped model file records the class; resolved below
+    ("dualuse.training.estimator", "TextClassifier"),
     ("numpy", "dtype"),
     ("numpy", "ndarray"),
     *((m, "_reconstruct") for m in _NUMPY_CORE),
@@ -213,6 +214,10 @@ class _RestrictedUnpickler(pickle.Unpickler):
         allowed = (module, name) in _ALLOWED_GLOBALS or (module == "numpy" and name in _NUMPY_SCALAR_TYPES)
         if not allowed:
             raise ModelIntegrityError(f"model pickle references {module}.{name}, which is not on the allow-list; refused")
+        if (module, name) == ("dualuse.model", "TextClassifier"):
+            from .training.estimator import TextClassifier
+
+            return TextClassifier
         return super().find_class(module, name)
 
 
@@ -220,9 +225,9 @@ def _unpickle(payload: bytes) -> Any:
     return _RestrictedUnpickler(io.BytesIO(payload)).load()
 
 
-def load_model(directory: str | Path):  # -> FittedModel (import cycle avoided)
+def load_model(directory: str | Path) -> FittedModel:
     """Load a model directory after verifying manifest, file hash and versions, in that order."""
-    from .model import FittedModel, TextClassifier
+    from .training.estimator import TextClassifier
 
     directory = Path(directory)
     manifest = read_manifest(directory)

@@ -28,7 +28,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .categories import FAMILIES, Family
+from .categories import Family
 from .errors import TaxonomyError
 
 if sys.version_info >= (3, 11):
@@ -470,7 +470,3 @@ def default_taxonomy() -> Taxonomy:
     if _DEFAULT is None:
         _DEFAULT = load_taxonomy()
     return _DEFAULT
-
-
-# families with no subcategory are allowed (a custom taxonomy may cover one family only)
-_ = FAMILIES

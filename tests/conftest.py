@@ -42,7 +42,7 @@ def keyword_engine():
 def _small_training_set():
     import pandas as pd
 
-    from dualuse.synth import generate, read_negatives
+    from dualuse.training.synth import generate, read_negatives
     from dualuse.taxonomy import default_taxonomy
 
     corpus = pd.read_csv(DATA / "corpus" / "nomenclature.csv", dtype=str, keep_default_na=False)
@@ -59,8 +59,8 @@ def _small_training_set():
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory):
     """A small model trained and saved once per session (directory with manifest)."""
-    from dualuse.engine import FusionConfig
-    from dualuse.model import TextClassifier
+    from dualuse.fusion import FusionConfig
+    from dualuse.training.estimator import TextClassifier
     from dualuse.normalize import fold
     from dualuse.persistence import save_model
     from dualuse.taxonomy import default_taxonomy

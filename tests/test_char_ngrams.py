@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from dualuse.char_ngrams import WordCachedCharTfidf
+from dualuse.training.char_ngrams import WordCachedCharTfidf
 from dualuse.normalize import fold
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -129,7 +129,7 @@ def test_model_uses_it_and_never_pickles_the_cache(small_engine):
 
 
 def test_refitting_drops_the_caches_of_the_previous_fit(dev_texts) -> None:
-    from dualuse.model import TextClassifier
+    from dualuse.training.estimator import TextClassifier
 
     labels = ["none", "optics", "machine_tools", "microelectronics"] * (len(dev_texts) // 4)
     texts = dev_texts[: len(labels)]
@@ -140,31 +140,3 @@ def test_refitting_drops_the_caches_of_the_previous_fit(dev_texts) -> None:
     fresh = TextClassifier(min_df=1, random_state=0).fit(texts, labels)
     np.testing.assert_array_equal(first.predict_proba(texts[:50]), fresh.predict_proba(texts[:50]))
     assert first.explain(texts[0], "optics") == fresh.explain(texts[0], "optics")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("machining centres", ["machining", "centre"]),
-        ("lenses lens", ["lens", "lens"]),
-        ("presses benches boxes", ["press", "bench", "box"]),
-        ("batteries assemblies", ["battery", "assembly"]),
-        ("glass axis chassis status gas ics", ["glass", "axis", "chassis", "status", "gas", "ics"]),
-        ("draw-benches lathes", ["draw-bench", "lathe"]),
-    ],
-)
-def test_singular_tokens_read_regular_plurals(text, expected) -> None:
-    from dualuse.model import singular_tokens
-
-    assert singular_tokens(text) == expected
-
-
-def test_singular_words_share_a_feature() -> None:
-    from dualuse.model import TextClassifier
-
-    clf = TextClassifier(singular_words=True, char_ngram_range=None, min_df=1).fit(
-        ["cnc lathes", "cotton socks", "fpga chips", "binoculars"], ["machine_tools", "none", "microelectronics", "optics"]
-    )
-    w = clf.word_vectorizer_
-    assert (w.transform(["lathe"]) != w.transform(["lathes"])).nnz == 0
-    assert "lathe" in w.vocabulary_ and "lathes" not in w.vocabulary_

@@ -8,8 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import dualuse.api as api
-import dualuse.model as model_module
+import dualuse.defaults as defaults
 from dualuse.api import classify, classify_batch, default_engine
 
 TEXTS = [
@@ -70,8 +69,8 @@ def test_default_model_loads_once_when_eight_threads_race(monkeypatch, small_mod
         time.sleep(0.2)  # widen the race window
         return model
 
-    monkeypatch.setattr(model_module, "load_default_model", slow_load)
-    monkeypatch.setattr(api, "_DEFAULT_ENGINE", None)  # restored by monkeypatch afterwards
+    monkeypatch.setattr(defaults, "default_model", slow_load)
+    monkeypatch.setattr(defaults, "_DEFAULT_ENGINE", None)  # restored by monkeypatch afterwards
     start = threading.Barrier(8)
 
     def first_use(i: int):

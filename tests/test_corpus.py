@@ -11,16 +11,9 @@ from pathlib import Path
 import pytest
 
 from dualuse.categories import CATEGORIES
-from dualuse.corpus import (
-    COLUMNS,
-    build_all,
-    clean_hts,
-    clean_taric,
-    join_segments,
-    main,
-    text_key,
-    unsettled_reason,
-)
+from dualuse.cli import main
+from dualuse.training.corpus import COLUMNS, build_all
+from dualuse.training.sources import clean_hts, clean_taric, join_segments, text_key, unsettled_reason
 from dualuse.hs import parse_hs_code
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,13 +50,13 @@ def corpus(built: tuple[Path, dict[str, int]]) -> list[dict[str, str]]:
 def test_deterministic_and_equal_to_committed_files(built: tuple[Path, dict[str, int]], tmp_path: Path) -> None:
     out, counts = built
     # second build through the CLI entry point
-    assert main(["--raw", str(RAW), "--out", str(tmp_path)]) == 0
+    assert main(["data", "build", "--raw", str(RAW), "--out", str(tmp_path)]) == 0
     for name, n in counts.items():
         first = (out / name).read_bytes()
         assert (tmp_path / name).read_bytes() == first, f"{name} differs between two builds"
         committed = DATA / name
-        assert committed.is_file(), f"{name} is not committed; run python -m dualuse.corpus"
-        assert committed.read_bytes() == first, f"data/{name} is stale; run python -m dualuse.corpus"
+        assert committed.is_file(), f"{name} is not committed; run dualuse data build"
+        assert committed.read_bytes() == first, f"data/{name} is stale; run dualuse data build"
         assert first.count(b"\n") >= n + 1
         assert b"\r\n" not in first
         first.decode("utf-8")  # valid UTF-8

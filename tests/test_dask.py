@@ -63,9 +63,9 @@ def test_engine_is_built_once_per_worker_process(client) -> None:
     score_dask(ddf, "description", engine_factory=keyword_engine).compute()
 
     def engine_ids():
-        from dualuse import dask as mod
+        from dualuse import defaults as mod
 
-        return sorted(id(e) for e in mod._ENGINES.values())
+        return sorted(id(e) for e in mod._CACHED.values())
 
     per_worker = client.run(engine_ids)
     assert len(per_worker) == 2

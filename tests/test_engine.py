@@ -6,7 +6,9 @@ import pickle
 
 import numpy as np
 
-from dualuse.engine import Engine, FusionConfig, _ScreeningMemo
+from dualuse.engine import Engine
+from dualuse.engine import _ScreeningMemo
+from dualuse.fusion import FusionConfig
 
 TEXTS = ["CNC lathe 16K20", "potato chips 150 g", "STM32F407VGT6 tray", "germanium lens 25 mm", "\u200b", "CNC lathe 16K20"]
 CODES = ["8458.11", None, "8542.31", None, None, "6109.10"]
@@ -71,11 +73,14 @@ class _ConstantModel:
     sha256 = "0" * 64
     fusion = FusionConfig()
 
-    def predict_proba(self, folded_texts):
-        return np.tile([0.7, 0.1, 0.1, 0.1], (len(folded_texts), 1))
+    def features(self, folded_texts):
+        return len(folded_texts)
 
-    def explain(self, folded_text, category, top_k=5):
-        return []
+    def predict_proba_features(self, n):
+        return np.tile([0.7, 0.1, 0.1, 0.1], (n, 1))
+
+    def top_features(self, features, categories, top_k=5):
+        return [[] for _ in categories]
 
 
 def test_text_exclusion_rules_the_family_out_for_the_model_too(mini_taxonomy) -> None:
@@ -102,7 +107,7 @@ def test_rule_out_keeps_a_family_whose_spared_term_matched(mini_taxonomy) -> Non
     # "for wood" rules machine tools out for the model too, except where a term it spares
     # (a laser cutter shapes any material) still matched
     from dualuse.categories import CATEGORIES
-    from dualuse.engine import _rule_out
+    from dualuse.fusion import rule_out as _rule_out
     from dualuse.matcher import KeywordMatcher
 
     matcher = KeywordMatcher(mini_taxonomy)

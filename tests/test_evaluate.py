@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dualuse.errors import OptionError
-from dualuse.evaluate import evaluate, metrics
+from dualuse.training.evaluate import evaluate, metrics
 
 
 def test_metrics_by_hand() -> None:
@@ -45,8 +45,8 @@ def test_fusion_fit_macro_f1_on_indices_equals_the_reported_one() -> None:
     import numpy as np
 
     from dualuse.categories import CATEGORIES
-    from dualuse.evaluate import macro_f1
-    from dualuse.train import _macro_f1_idx
+    from dualuse.training.evaluate import macro_f1
+    from dualuse.training.train import _macro_f1_idx
 
     names = np.asarray(CATEGORIES)
     rng = np.random.default_rng(7)

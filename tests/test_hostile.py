@@ -424,7 +424,7 @@ def test_no_environment_variable_moves_the_default_model(monkeypatch, tmp_path, 
     assert persistence.packaged_model_dir() == before
     seen = []
     monkeypatch.setattr(persistence, "load_model", lambda directory: seen.append(Path(directory)))
-    from dualuse.model import load_default_model
+    from dualuse.defaults import default_model as load_default_model
 
     load_default_model()
     assert seen == [before]

@@ -131,7 +131,7 @@ def test_model_file_name_cannot_escape_directory(model_copy, no_unpickling) -> N
 def test_training_is_deterministic(tmp_path) -> None:
     from conftest import _small_training_set
 
-    from dualuse.model import TextClassifier
+    from dualuse.training.estimator import TextClassifier
     from dualuse.normalize import fold
 
     frame = _small_training_set().sample(n=1500, random_state=0)
@@ -146,7 +146,7 @@ _FIT_AND_HASH = '''
 import hashlib, pickle, sys
 sys.path.insert(0, sys.argv[1])
 from conftest import _small_training_set
-from dualuse.model import TextClassifier
+from dualuse.training.estimator import TextClassifier
 from dualuse.normalize import fold
 frame = _small_training_set().sample(n=800, random_state=0)
 model = TextClassifier(max_features=5_000).fit([fold(t) for t in frame["text"]], frame["label"])
@@ -175,19 +175,3 @@ def test_shipped_model_was_fitted_with_the_packaged_taxonomy() -> None:
     manifest = read_manifest(packaged_model_dir())
     taxonomy = default_taxonomy()
     assert (manifest.taxonomy_version, manifest.taxonomy_sha256) == (taxonomy.version, taxonomy.sha256)
-
-
-def test_singular_word_model_saves_and_loads(tmp_path) -> None:
-    """The plural-reading tokenizer is on the unpickler's allow-list, and only it."""
-    from dualuse.engine import FusionConfig
-    from dualuse.model import TextClassifier
-    from dualuse.persistence import save_model
-
-    texts = ["cnc lathes", "fpga chips", "binoculars", "t-shirt", "lathe chuck", "cotton socks"] * 3
-    labels = ["machine_tools", "microelectronics", "optics", "none", "machine_tools", "none"] * 3
-    clf = TextClassifier(singular_words=True, min_df=1, max_features=1_000).fit(texts, labels)
-    save_model(clf, tmp_path, model_id="singular", fusion=FusionConfig(), corpus_sha256="0" * 64,
-               taxonomy_sha256="0" * 64, taxonomy_version="0.0.0")
-    loaded = load_model(tmp_path)
-    probe = ["lathe", "lathes", "socks"]
-    assert (loaded.predict_proba(probe) == clf.predict_proba(probe)).all()

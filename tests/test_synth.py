@@ -8,7 +8,7 @@ import re
 import pytest
 
 from dualuse.matcher import KeywordMatcher
-from dualuse.synth import generate, read_negatives, sample_pattern
+from dualuse.training.synth import generate, read_negatives, sample_pattern
 
 from conftest import DATA
 
@@ -82,7 +82,7 @@ def test_negatives_file_reads_phrases_without_comments() -> None:
 
 
 def test_short_forms_follow_the_documented_rules() -> None:
-    from dualuse.synth import short_forms_of
+    from dualuse.training.synth import short_forms_of
 
     forms = short_forms_of("Machine-tools; lathes (including turning centres) for removing metal")
     # head noun phrase, lower case, its singular, and "metal X" for "X ... for removing metal";
@@ -94,7 +94,7 @@ def test_short_forms_follow_the_documented_rules() -> None:
 
 
 def test_short_forms_with_two_labels_are_dropped() -> None:
-    from dualuse.synth import short_forms
+    from dualuse.training.synth import short_forms
 
     pairs = dict(short_forms(["Lathes for removing metal", "Lathes for wood"], ["machine_tools", "none"]))
     assert "lathes" not in pairs and "lathe" not in pairs  # both labels: ambiguous alone
@@ -102,7 +102,7 @@ def test_short_forms_with_two_labels_are_dropped() -> None:
 
 
 def test_bare_terms_once_each_with_their_family(mini_taxonomy) -> None:
-    from dualuse.synth import bare_terms
+    from dualuse.training.synth import bare_terms
 
     rows = list(bare_terms(mini_taxonomy, ["cordless drill", "Cordless Drill"]))
     texts = [t for t, _, _ in rows]
@@ -115,8 +115,8 @@ def test_bare_terms_once_each_with_their_family(mini_taxonomy) -> None:
 def test_probe_never_sees_short_forms_of_held_out_lines() -> None:
     import pandas as pd
 
-    from dualuse.synth import short_forms
-    from dualuse.train import probe_split, short_form_frame
+    from dualuse.training.synth import short_forms
+    from dualuse.training.train import probe_split, short_form_frame
 
     corpus = pd.read_csv(DATA / "corpus" / "nomenclature.csv", dtype=str, keep_default_na=False).iloc[::5]
     frame = pd.concat([corpus[["text", "label", "source"]], short_form_frame(corpus, none_cap=None)], ignore_index=True)
@@ -128,35 +128,3 @@ def test_probe_never_sees_short_forms_of_held_out_lines() -> None:
     held_only = {f for f, _ in short_forms(held_out["text"].tolist(), held_out["label"].tolist())} - allowed
     assert held_only and not (held_only & probe_forms)
     assert not set(held_out["text"]) & set(fit_lines["text"])
-
-
-@pytest.mark.parametrize(
-    ("phrase", "plural"),
-    [
-        ("pillar drill", "pillar drills"),
-        ("gear box", "gear boxes"),
-        ("broach", "broaches"),
-        ("assembly", "assemblies"),
-        ("relay", "relays"),
-        ("lenses", None),  # already plural
-        ("mems", None),  # an acronym ending in s
-        ("5-axis", None),
-        ("ic", None),  # too short to guess
-        ("stm32", None),
-    ],
-)
-def test_english_plural(phrase, plural) -> None:
-    from dualuse.synth import english_plural
-
-    assert english_plural(phrase) == plural
-
-
-def test_bare_terms_with_plurals_follow_each_term(mini_taxonomy) -> None:
-    from dualuse.synth import bare_terms
-
-    plain = list(bare_terms(mini_taxonomy, ["cordless drill"]))
-    with_plurals = list(bare_terms(mini_taxonomy, ["cordless drill"], plurals=True))
-    assert [line for line in with_plurals if line in plain] == plain
-    assert ("lathes", "machine_tools", "synthetic:bare") in with_plurals
-    assert ("cordless drills", "none", "synthetic:bare") in with_plurals
-    assert len({t for t, _, _ in with_plurals}) == len(with_plurals)

@@ -17,7 +17,8 @@ import re
 
 import pytest
 
-from dualuse.engine import Engine, FusionConfig
+from dualuse.engine import Engine
+from dualuse.fusion import FusionConfig
 from dualuse.errors import TaxonomyError
 from dualuse.hs import hs_family
 from dualuse.matcher import KeywordMatcher

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from dualuse.categories import CATEGORIES, NONE_INDEX
-from dualuse.engine import FusionConfig
-from dualuse.train import FusionSet, _dev, fit_fusion
+from dualuse.fusion import FusionConfig
+from dualuse.training.train import FusionSet, _dev, fit_fusion
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ME = CATEGORIES.index("microelectronics")

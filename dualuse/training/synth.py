@@ -26,7 +26,8 @@ import re as _re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .taxonomy import Taxonomy
+from ..taxonomy import Taxonomy
+from .morphology import singular_phrase
 
 __all__ = ["generate", "sample_pattern", "read_negatives", "short_forms", "short_forms_of", "bare_terms"]
 
@@ -223,19 +224,6 @@ _STOP = {
 }
 
 
-def _singular(phrase: str) -> str:
-    words = phrase.split(" ")
-    w = words[-1]
-    if len(w) <= 3 or w.endswith(("ss", "us", "is")):
-        return phrase
-    if w.endswith("ies"):
-        w = w[:-3] + "y"
-    elif w.endswith(("ches", "shes", "xes", "sses", "nses", "zes")):
-        w = w[:-2]
-    elif w.endswith("s"):
-        w = w[:-1]
-    return " ".join([*words[:-1], w])
-
 
 def _head(segment: str) -> list[str]:
     seg = _re.sub(r"\([^)]*\)", " ", segment)
@@ -277,7 +265,7 @@ def short_forms_of(text: str) -> list[str]:
                 n = len(c.split())
                 if 1 <= n <= 5 and c not in _STOP and _re.search(r"[a-z]{3}", c):
                     forms.append(c)
-                    forms.append(_singular(c))
+                    forms.append(singular_phrase(c))
         if heads:
             prev = heads
     return list(dict.fromkeys(forms))
@@ -292,38 +280,18 @@ def short_forms(texts: Sequence[str], labels: Sequence[str]) -> list[tuple[str, 
     return [(f, next(iter(lbls))) for f, lbls in seen.items() if len(lbls) == 1]
 
 
-def bare_terms(taxonomy: Taxonomy, negatives: Sequence[str], *, plurals: bool = False) -> Iterator[tuple[str, str, str]]:
+def bare_terms(taxonomy: Taxonomy, negatives: Sequence[str]) -> Iterator[tuple[str, str, str]]:
     """Each taxonomy term and each hard-negative / exclusion phrase alone, as a trader types it.
 
     ``_dress`` almost always wraps a term in brands, codes and specifications; a search term or a
     short invoice line is often the bare noun ("pillar drill", "magnifier"). Word order is kept
-    (inverted "drill, pillar" forms were tried and hurt, see data/README.md). With ``plurals``
-    the regular English plural of each term follows it ("pillar drills"), as the matcher reads it.
+    (inverted "drill, pillar" forms hurt the model: see docs/decisions.md, "Training lines").
     """
     seen: set[str] = set()
     lines = [(t, sub.family) for sub in taxonomy.subcategories for _, t in sub.terms.items()]
     lines += [(p, "none") for p in [*negatives, *(p for ex in taxonomy.exclusions for _, p in ex.phrases.items())]]
     for text, label in lines:
-        forms = [text.lower()]
-        if plurals and (plural := english_plural(forms[0])) is not None:
-            forms.append(plural)
-        for k in forms:
-            if k not in seen:
-                seen.add(k)
-                yield k, label, "synthetic:bare"
-
-
-def english_plural(phrase: str) -> str | None:
-    """The regular plural of a lower-case Latin phrase's last word, or None where there is no safe one.
-
-    None for words that already end in "s" (mostly plurals or acronyms such as "mems"), for
-    a last word with digits or non-Latin letters, and for words of fewer than three letters.
-    """
-    last = phrase.rsplit(" ", 1)[-1]
-    if len(last) < 3 or not last.isascii() or not last.isalpha() or last.endswith("s"):
-        return None
-    if last.endswith(("x", "z", "ch", "sh")):
-        return phrase + "es"
-    if last.endswith("y") and last[-2] not in "aeiou":
-        return phrase[:-1] + "ies"
-    return phrase + "s"
+        key = text.lower()
+        if key not in seen:
+            seen.add(key)
+            yield key, label, "synthetic:bare"

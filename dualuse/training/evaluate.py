@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .categories import CATEGORIES
-from .engine import Engine
-from .errors import OptionError
+from ..categories import CATEGORIES
+from ..engine import Engine
+from ..errors import OptionError
 
 __all__ = ["evaluate", "metrics", "macro_f1", "format_report", "load_set", "EVAL_SETS", "SET_FILES"]
 
@@ -135,7 +135,7 @@ def evaluate(
     chunk_size: int = 20_000,
 ) -> dict:
     """Score every evaluation set (and the dev sets, labelled as tuning data) and report metrics."""
-    from .api import default_engine
+    from ..defaults import default_engine
 
     eng = engine or default_engine()
     names = [*EVAL_SETS, *(DEV_SETS if include_dev else ())]

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from dualuse.batch import OUTPUT_COLUMNS, score_frame
-from dualuse.batchfile import MAX_AUTO_JOBS, InputFileError, OutputWriteError, auto_jobs, score_file
+from dualuse.errors import InputFileError, OutputWriteError
+from dualuse.files import MAX_AUTO_JOBS, auto_jobs, score_file
 from dualuse.cli import EXIT_OK, EXIT_OUTPUT, EXIT_ROW_PROBLEMS, EXIT_USAGE, main
 from dualuse.engine import Engine
 from dualuse.errors import ColumnNotFoundError, OptionError

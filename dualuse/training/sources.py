@@ -1,52 +1,27 @@
-"""Deterministic builder of the training corpus and the evaluation sets from ``data/raw``.
+"""Parsers of the raw public sources in ``data/raw``: each turns one source into labelled rows.
 
-``build_all(raw_dir, out_dir)`` derives (see ``data/README.md`` for the full description)::
-
-    corpus/nomenclature.csv            training texts (HS 2022, EU CN 2023, EU CN 2025)
-    corpus/dropped/dropped_rows.csv    training lines left out (mixed families, conflicting labels)
-    eval/us_hts_2024.csv               evaluation only: US HTS 2024 10-digit lines
-    eval/uk_trader_terms.csv           evaluation only: HMRC trader search terms
-    eval/uk_parcel_lines.csv           evaluation only: UK fast-parcel declaration lines
-    eval/cbp_rulings.csv               evaluation only: US CBP CROSS ruling subjects
-    eval/dropped/dropped_rows.csv      evaluation rows left out, with the reason
-
-Every data file has the columns ``text,label,source,code`` (the ``dropped`` logs add a
-``file`` and ``reason`` column first), UTF-8 without BOM, ``\\n`` line endings, rows in source
-order (the order of the source files, then the order of the rows inside each file). Labels
-come from the codes via :func:`dualuse.hs.hs_family` per LABELS.md; the national-line rules
-(853710, 852589) read the row's description (for the CN 2025 tree and the US HTS, the part
-below the HS-6 subheading, since heading texts speak for every line under them).
-
-The evaluation sources are parsed here and nowhere else; nothing in this module was written or
-tuned from their rows, and they never enter the training corpus. Every evaluation set leaves
-out (1) the items LABELS.md calls "not settled" (:func:`unsettled_reason`) and (2) texts equal,
-after :func:`text_key` normalisation, to a training text.
-
-Run ``python -m dualuse.corpus`` (or ``dualuse data build``) from the repository.
+Training sources become :class:`Row` objects; evaluation-only sources become ``EvalRow``
+objects that also carry what the "not settled" check needs. Labels come from the codes via
+:func:`dualuse.hs.hs_family` per LABELS.md, never from reading the texts. Nothing here was
+written or tuned from the rows of an evaluation source.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
-import io
 import json
 import re
-import sys
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .categories import CATEGORIES
-from .hs import HSCode, hs_family, parse_hs_code, strip_exclusions
+from ..categories import CATEGORIES
+from ..hs import HSCode, hs_family, parse_hs_code, strip_exclusions
 
 __all__ = [
     "Row",
-    "TRAINING_SOURCES",
-    "EVALUATION_SOURCES",
-    "COLUMNS",
+    "EvalRow",
     "UNSETTLED_PHRASES",
     "UNSETTLED_HS_PREFIXES",
     "UNSETTLED_EU_PREFIXES",
@@ -63,36 +38,7 @@ __all__ = [
     "read_uk_trader_terms",
     "read_uk_parcel_lines",
     "read_cbp_rulings",
-    "build_training",
-    "build_all",
-    "main_data_build",
-    "main",
 ]
-
-#: Training sources, in the fixed order used for de-duplication (first occurrence kept).
-TRAINING_SOURCES: tuple[str, ...] = (
-    "hs2022-6digit-datasets",
-    "eu-cn8-selfexplanatory-2023-en",
-    "eu-cn-2025-en",
-)
-#: Evaluation-only sources: parsed for the evaluation sets, never used for training.
-EVALUATION_SOURCES: tuple[str, ...] = (
-    "us-hts-2024-basic",
-    "uk-fpo-parcel-descriptions",
-    "us-cbp-cross-rulings-sample",
-)
-#: Column order of every derived data file.
-COLUMNS: tuple[str, ...] = ("text", "label", "source", "code")
-
-CORPUS_FILE = "corpus/nomenclature.csv"
-CORPUS_DROPPED_FILE = "corpus/dropped/dropped_rows.csv"
-EVAL_FILES: tuple[str, ...] = (
-    "eval/us_hts_2024.csv",
-    "eval/uk_trader_terms.csv",
-    "eval/uk_parcel_lines.csv",
-    "eval/cbp_rulings.csv",
-)
-DROPPED_FILE = "eval/dropped/dropped_rows.csv"
 
 
 @dataclass(frozen=True)
@@ -384,14 +330,14 @@ def read_cn2025(raw_dir: Path) -> tuple[list[Row], list[Row]]:
 
 
 @dataclass(frozen=True)
-class _EvalRow:
+class EvalRow:
     row: Row
     match_text: str  # the text the "not settled" phrase rules look at
     hs: HSCode
     eu_code: bool
 
 
-def read_us_hts(raw_dir: Path) -> list[_EvalRow]:
+def read_us_hts(raw_dir: Path) -> list[EvalRow]:
     """US HTS 2024 10-digit statistical lines with descriptions rebuilt by walking the
     ``Indent`` column upward (parents = nearest previous row with a smaller indent, text-only
     superior rows included), in file order.
@@ -403,7 +349,7 @@ def read_us_hts(raw_dir: Path) -> list[_EvalRow]:
     ("... ball or roller screws; gear boxes ...").
     """
     source = "us-hts-2024-basic"
-    out: list[_EvalRow] = []
+    out: list[EvalRow] = []
     stack: list[tuple[int, int, str]] = []  # (indent, number of digits, cleaned text)
     for rec in _read_csv(raw_dir / source / "hts_2024_basic_edition_csv.csv", encoding="utf-8-sig"):
         number = rec["HTS Number"].strip()
@@ -420,11 +366,11 @@ def read_us_hts(raw_dir: Path) -> list[_EvalRow]:
         last_international = max((k for k, (_, n, _) in enumerate(stack) if 0 < n <= 6), default=-1)
         national = join_segments(segments[last_international + 1 :])
         hs = parse_hs_code(digits, param="HTS Number")
-        out.append(_EvalRow(Row(full, _label(hs, national), source, hs.digits), national, hs, False))
+        out.append(EvalRow(Row(full, _label(hs, national), source, hs.digits), national, hs, False))
     return out
 
 
-def read_uk_trader_terms(raw_dir: Path) -> list[_EvalRow]:
+def read_uk_trader_terms(raw_dir: Path) -> list[EvalRow]:
     """HMRC trader search terms (term -> 10-digit UK commodity code), in file order."""
     source = "uk-fpo-parcel-descriptions"
     with open(raw_dir / source / "search_references.json", encoding="utf-8") as handle:
@@ -433,11 +379,11 @@ def read_uk_trader_terms(raw_dir: Path) -> list[_EvalRow]:
     for term, code in terms.items():
         text = normalise_space(term)
         hs = parse_hs_code(code, param="commodity code")
-        out.append(_EvalRow(Row(text, _label(hs, text), source, hs.digits), text, hs, True))
+        out.append(EvalRow(Row(text, _label(hs, text), source, hs.digits), text, hs, True))
     return out
 
 
-def read_uk_parcel_lines(raw_dir: Path) -> tuple[list[_EvalRow], int]:
+def read_uk_parcel_lines(raw_dir: Path) -> tuple[list[EvalRow], int]:
     """UK fast-parcel declaration lines with their 8/10-digit commodity code, in file order.
 
     Returns the rows and the number of records skipped because their code is not 4-10 digits
@@ -453,182 +399,19 @@ def read_uk_parcel_lines(raw_dir: Path) -> tuple[list[_EvalRow], int]:
             continue
         text = normalise_space(rec["Goods Description"])
         hs = parse_hs_code(code, param="Commodity Code")
-        out.append(_EvalRow(Row(text, _label(hs, text), source, hs.digits), text, hs, True))
+        out.append(EvalRow(Row(text, _label(hs, text), source, hs.digits), text, hs, True))
     return out, invalid
 
 
-def read_cbp_rulings(raw_dir: Path) -> list[_EvalRow]:
+def read_cbp_rulings(raw_dir: Path) -> list[EvalRow]:
     """US CBP CROSS ruling subjects with their (dotted) HTS code, in file order."""
     source = "us-cbp-cross-rulings-sample"
     out = []
     for rec in _read_csv(raw_dir / source / "cross_rulings_subjects.csv"):
         text = normalise_space(rec["description"])
         hs = parse_hs_code(rec["hts_code"], param="hts_code")
-        out.append(_EvalRow(Row(text, _label(hs, text), source, hs.digits), text, hs, False))
+        out.append(EvalRow(Row(text, _label(hs, text), source, hs.digits), text, hs, False))
     return out
 
 
 # --------------------------------------------------------------------------- building
-
-@dataclass
-class TrainingBuild:
-    rows: list[Row]
-    conflicts: list[Row]
-    duplicates: int
-    mixed_groups: list[Row]
-    keys: set[str]
-
-
-def build_training(raw_dir: Path) -> TrainingBuild:
-    """The training corpus: the three training sources in :data:`TRAINING_SOURCES` order,
-    de-duplicated on :func:`text_key` keeping the first occurrence; a text that gets different
-    labels from different codes is dropped entirely (all its occurrences go to ``conflicts``)."""
-    raw_dir = Path(raw_dir)
-    cn2025, mixed = read_cn2025(raw_dir)
-    candidates = read_hs2022(raw_dir) + read_cn2023(raw_dir) + cn2025
-    keys = [text_key(row.text) for row in candidates]
-    labels_by_key: dict[str, set[str]] = {}
-    for key, row in zip(keys, candidates):
-        labels_by_key.setdefault(key, set()).add(row.label)
-    rows: list[Row] = []
-    conflicts: list[Row] = []
-    seen: set[str] = set()
-    duplicates = 0
-    for key, row in zip(keys, candidates):
-        if not key:
-            continue
-        if len(labels_by_key[key]) > 1:
-            conflicts.append(row)
-            continue
-        if key in seen:
-            duplicates += 1
-            continue
-        seen.add(key)
-        rows.append(row)
-    return TrainingBuild(rows, conflicts, duplicates, mixed, seen)
-
-
-def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.read_bytes() == data:
-        return  # keep mtime when nothing changed
-    path.write_bytes(data)
-
-
-def _label_counts(rows: Iterable[Row]) -> dict[str, int]:
-    counts = Counter(r.label for r in rows)
-    return {c: counts.get(c, 0) for c in CATEGORIES}
-
-
-def build_all(raw_dir: Path, out_dir: Path, *, verbose: bool = False) -> dict[str, int]:
-    """Derive the training corpus and the evaluation sets from ``raw_dir`` into ``out_dir``.
-
-    Deterministic: the same inputs give byte-identical files. Returns the number of data rows
-    written per file (paths relative to ``out_dir``, with ``/``). With ``verbose`` a summary of
-    the counts per label and of everything dropped is printed.
-    """
-    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
-    training = build_training(raw_dir)
-    train_keys = training.keys
-
-    hts = read_us_hts(raw_dir)
-    parcels, invalid_parcels = read_uk_parcel_lines(raw_dir)
-    eval_inputs: dict[str, list[_EvalRow]] = {
-        "eval/us_hts_2024.csv": hts,
-        "eval/uk_trader_terms.csv": read_uk_trader_terms(raw_dir),
-        "eval/uk_parcel_lines.csv": parcels,
-        "eval/cbp_rulings.csv": read_cbp_rulings(raw_dir),
-    }
-
-    outputs: dict[str, list[Row]] = {CORPUS_FILE: training.rows}
-    dropped: list[tuple[str, str, str, str, str, str]] = []
-    for name, items in eval_inputs.items():
-        kept: list[Row] = []
-        for item in items:
-            item_name = unsettled_reason(item.match_text, item.hs, eu_code=item.eu_code)
-            if item_name is not None:
-                reason = f"not settled: {item_name}"
-            elif text_key(item.row.text) in train_keys:
-                reason = "equal to a training text"
-            else:
-                kept.append(item.row)
-                continue
-            dropped.append((name, reason, *item.row.as_tuple()))
-        outputs[name] = kept
-
-    counts: dict[str, int] = {}
-    for name, rows in outputs.items():
-        _write(out_dir / name, _csv_bytes(COLUMNS, (r.as_tuple() for r in rows)))
-        counts[name] = len(rows)
-    corpus_dropped = [(CORPUS_FILE, "mixed families below this line", *r.as_tuple()) for r in training.mixed_groups]
-    corpus_dropped += [(CORPUS_FILE, "conflicting labels", *r.as_tuple()) for r in training.conflicts]
-    _write(out_dir / CORPUS_DROPPED_FILE, _csv_bytes(("file", "reason", *COLUMNS), corpus_dropped))
-    counts[CORPUS_DROPPED_FILE] = len(corpus_dropped)
-    _write(out_dir / DROPPED_FILE, _csv_bytes(("file", "reason", *COLUMNS), dropped))
-    counts[DROPPED_FILE] = len(dropped)
-
-    if verbose:
-        _print_summary(outputs, training, dropped, invalid_parcels)
-    return counts
-
-
-def _print_summary(outputs: dict[str, list[Row]], training: TrainingBuild,
-                   dropped: list[tuple[str, ...]], invalid_parcels: int) -> None:
-    width = max(len(n) for n in outputs)
-    print(f"{'file':<{width}}  {'rows':>6}  " + "  ".join(f"{c:>16}" for c in CATEGORIES))
-    for name, rows in outputs.items():
-        counts = _label_counts(rows)
-        print(f"{name:<{width}}  {len(rows):>6}  " + "  ".join(f"{counts[c]:>16}" for c in CATEGORIES))
-    print(f"training: {training.duplicates} duplicate texts removed, {len(training.conflicts)} rows "
-          f"with conflicting labels dropped ({len({text_key(r.text) for r in training.conflicts})} texts), "
-          f"{len(training.mixed_groups)} EU CN 2025 group lines with mixed families dropped")
-    print(f"uk_parcel_lines: {invalid_parcels} records with an invalid commodity code skipped")
-    by_reason = Counter((d[0], d[1], d[3]) for d in dropped)
-    for (name, reason, label), n in sorted(by_reason.items()):
-        print(f"dropped  {name:<{width}}  {reason:<60}  {label:<16}  {n:>5}")
-
-
-def _repo_root(start: Path) -> Path:
-    for candidate in (start, *start.parents):
-        if (candidate / "pyproject.toml").is_file() and (candidate / "dualuse").is_dir():
-            return candidate
-    return start
-
-
-def main_data_build(raw_dir: Path | str | None = None, out_dir: Path | str | None = None) -> int:
-    """Entry point of ``dualuse data build``: build everything, print the summary, return 0
-    (1 with a message on stderr when ``raw_dir`` does not exist). Defaults: ``data/raw`` and
-    ``data`` under the repository root found from the current directory."""
-    root = _repo_root(Path.cwd().resolve())
-    raw = Path(raw_dir) if raw_dir is not None else root / "data" / "raw"
-    out = Path(out_dir) if out_dir is not None else root / "data"
-    missing = [s for s in (*TRAINING_SOURCES, *EVALUATION_SOURCES) if not (raw / s).is_dir()]
-    if missing:
-        print(f"raw_dir: expected a folder with {', '.join(missing)}, got {str(raw)!r}", file=sys.stderr)
-        return 1
-    counts = build_all(raw, out, verbose=True)
-    print("wrote " + ", ".join(f"{name} ({n} rows)" for name, n in counts.items()))
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m dualuse.corpus",
-        description="Build data/corpus (training) and data/eval (evaluation only) from data/raw.",
-    )
-    parser.add_argument("--raw", type=Path, default=None, help="raw data folder (default: data/raw)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: data)")
-    args = parser.parse_args(argv)
-    return main_data_build(args.raw, args.out)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -5,11 +5,11 @@
 1. reads the labelled nomenclature corpus (``data/corpus/nomenclature.csv``, built by
    ``dualuse data build`` from the training sources only);
 2. adds seeded invoice-style lines generated from the taxonomy and the hard-negative list
-   (:mod:`dualuse.synth`), short trader forms of the tariff lines and the bare taxonomy terms
-   and negative phrases (``SHORT_FORMS``, ``BARE_TERMS``; issue #3, data/README.md);
-3. fits :class:`~dualuse.model.TextClassifier` on the folded texts;
+   (:mod:`dualuse.training.synth`), short trader forms of the tariff lines and the bare
+   taxonomy terms and negative phrases (see docs/decisions.md, "Training lines");
+3. fits :class:`~dualuse.training.estimator.TextClassifier` on the folded texts;
 4. fits the fusion parameters (keyword weight, ``none`` bias, temperature) with a probe model
-   that did not see them, on the hand-written tuning sets (``DEV_SETS``: invoice lines with
+   that did not see them, on the hand-written tuning sets (:data:`FUSION_SETS`: invoice lines with
    their hard negatives, and short trade terms) and a held-out fifth of the tariff corpus:
    weight and bias by mean macro-F1, the temperature by log-loss (calibration). Five-fold cross-validated figures are
    recorded beside the in-sample ones so nobody mistakes one for the other;
@@ -31,17 +31,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .categories import CATEGORIES
 from sklearn.base import clone
 
-from .categories import NONE_INDEX
-from .engine import Engine, FusionConfig, fuse
+from ..categories import CATEGORIES, NONE_INDEX
+from ..engine import Engine
+from ..fusion import FusionConfig, fuse
+from ..model import FittedModel
+from ..normalize import fold
+from ..persistence import save_model
+from ..taxonomy import Taxonomy, default_taxonomy
+from .estimator import TextClassifier
 from .evaluate import DEV_SET, load_set, macro_f1_from_confusion
-from .model import FittedModel, TextClassifier
-from .normalize import fold
-from .persistence import save_model
 from .synth import bare_terms, generate, read_negatives, short_forms
-from .taxonomy import Taxonomy, default_taxonomy
 
 __all__ = ["train", "fit_fusion", "fusion_set", "FusionSet", "training_frame", "SEED"]
 
@@ -52,15 +53,8 @@ KEYWORD_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 NONE_BIASES = (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 TEMPERATURES = tuple(np.round(np.arange(0.4, 3.01, 0.1), 2))
 
-
-#: Add short trader forms of the tariff lines (:func:`dualuse.synth.short_forms`) to training.
-SHORT_FORMS = True
 #: At most this many ``none`` short forms (seeded sample); all family forms are kept.
 SHORT_FORMS_NONE_CAP = 15_000
-#: Add each taxonomy term and hard-negative phrase alone (:func:`dualuse.synth.bare_terms`).
-BARE_TERMS = True
-#: ... and the regular plural of each (trade and tariff-search wording is mostly plural).
-BARE_PLURALS = False
 
 
 def short_form_frame(corpus: pd.DataFrame, *, seed: int = SEED, none_cap: int | None = SHORT_FORMS_NONE_CAP) -> pd.DataFrame:
@@ -77,20 +71,15 @@ def short_form_frame(corpus: pd.DataFrame, *, seed: int = SEED, none_cap: int | 
     return forms.reset_index(drop=True)
 
 
-def training_frame(
-    data_dir: Path, taxonomy: Taxonomy, *, seed: int = SEED, short_forms: bool | None = None, bare: bool | None = None
-) -> pd.DataFrame:
-    """The full training table: nomenclature corpus + synthetic lines (text, label, source)."""
+def training_frame(data_dir: Path, taxonomy: Taxonomy, *, seed: int = SEED) -> pd.DataFrame:
+    """The full training table (text, label, source): nomenclature corpus, generated invoice
+    lines, short trader forms of the tariff lines, and each taxonomy term and negative phrase alone."""
     corpus = pd.read_csv(data_dir / "corpus" / "nomenclature.csv", dtype=str, keep_default_na=False)
     negatives = read_negatives(data_dir / "synthetic" / "negatives.txt")
     synth = pd.DataFrame(list(generate(taxonomy, negatives, seed=seed)), columns=["text", "label", "source"])
-    parts = [corpus[["text", "label", "source"]], synth]
-    if SHORT_FORMS if short_forms is None else short_forms:
-        parts.append(short_form_frame(corpus, seed=seed))
-    if BARE_TERMS if bare is None else bare:
-        parts.append(pd.DataFrame(list(bare_terms(taxonomy, negatives, plurals=BARE_PLURALS)), columns=["text", "label", "source"]))
-    frame = pd.concat(parts, ignore_index=True)
-    return frame
+    bare = pd.DataFrame(list(bare_terms(taxonomy, negatives)), columns=["text", "label", "source"])
+    parts = [corpus[["text", "label", "source"]], synth, short_form_frame(corpus, seed=seed), bare]
+    return pd.concat(parts, ignore_index=True)
 
 
 #: Hand-written tuning sets the fusion is fitted on, by name (all written from LABELS.md):
@@ -102,14 +91,14 @@ def training_frame(
 #: row is ``none`` and one false alarm would halve that set's macro-F1; inside it, a false
 #: alarm costs what it costs on an invoice. Without them the invoice and trade-term sets are
 #: both at 1.000 over a plateau of (keyword weight, none bias) pairs, and the choice among
-#: them was left to the tie-break (data/README.md, step AA).
+#: them was left to the tie-break.
 #: (fusion-set name -> names in :data:`dualuse.evaluate.SET_FILES`, concatenated)
-DEV_SETS = {"dev": (DEV_SET, "dev_hard_negatives"), "trade_terms": ("dev_trade_terms",)}
+FUSION_SETS = {"dev": (DEV_SET, "dev_hard_negatives"), "trade_terms": ("dev_trade_terms",)}
 
 
 def _dev(data_dir: Path, name: str = "dev") -> pd.DataFrame:
-    """The fusion-fit set ``name`` of :data:`DEV_SETS`, its files concatenated in order."""
-    return pd.concat([load_set(data_dir, f) for f in DEV_SETS[name]], ignore_index=True)
+    """The fusion-fit set ``name`` of :data:`FUSION_SETS`, its files concatenated in order."""
+    return pd.concat([load_set(data_dir, f) for f in FUSION_SETS[name]], ignore_index=True)
 
 
 @dataclass
@@ -243,7 +232,7 @@ def train(
     ``out_dir`` defaults to the package's ``dualuse/data/model`` (the embedded default).
     Returns the fitted model, ready for :class:`~dualuse.engine.Engine`.
     """
-    from .persistence import load_model, packaged_model_dir
+    from ..persistence import load_model, packaged_model_dir
 
     data_dir = Path(data_dir)
     out = Path(out_dir) if out_dir is not None else packaged_model_dir()
@@ -262,7 +251,7 @@ def train(
     probe = make_classifier().fit([fold(t) for t in probe_frame["text"]], probe_frame["label"].tolist())
     probe_engine = Engine(taxonomy, FittedModel(probe, FusionConfig(), "probe", "0" * 64))
     sets = []
-    for name in DEV_SETS:
+    for name in FUSION_SETS:
         dev = _dev(data_dir, name)
         sets.append(fusion_set(probe_engine, name, dev["text"].tolist(), dev["label"].tolist()))
     sets.append(fusion_set(probe_engine, "tariff_holdout", held_out["text"].tolist(), held_out["label"].tolist()))

@@ -1,0 +1,186 @@
+"""Scoring trade-record files: :func:`score_file`.
+
+Files are streamed in chunks of ``chunk_size`` rows, so memory stays bounded whatever the
+file size; each chunk is one :meth:`Engine.score <dualuse.engine.Engine.score>` call, in this
+process or in a worker pool (:mod:`dualuse.files.pool`), and chunks are written in input
+order. Readers (:mod:`dualuse.files.readers`) turn file problems into per-row statuses;
+writers (:mod:`dualuse.files.writers`) replace the output only when the run succeeds.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from ..batch import OUTPUT_COLUMNS, check_chunk_size, score_columns
+from ..defaults import default_engine
+from ..engine import Engine
+from ..errors import ColumnNotFoundError, InputTypeError, OptionError, OutputWriteError, describe
+from ..progress import PROGRESS_MODES, Progress
+from .pool import auto_jobs, score_in_worker, start_pool
+from .readers import Chunk, format_of, open_reader, pyarrow_parquet
+from .summary import ALL_STATUSES, FILE_STATUSES, MAX_LISTED_PROBLEMS, ScoreSummary
+from .writers import Writer, open_writer
+
+__all__ = ["score_file"]
+
+log = logging.getLogger("dualuse.files")
+
+
+def _apply_problems(chunk: Chunk, out: dict[str, Any]) -> None:
+    """File-level problems take over the row's status; the engine's own error is appended.
+
+    Rows whose fields could not be recovered were sent to the engine as missing texts, so they
+    carry no category; recovered rows (bad quoting split literally, bytes replaced) do.
+    """
+    status, error = out["status"], out["error"]
+    for i, (st, msg, recovered) in chunk.problems.items():
+        if recovered and error[i]:
+            msg = f"{msg}; {error[i]}"
+        status[i], error[i] = st, msg
+
+
+def score_file(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    text_column: str,
+    hs_column: str | None = None,
+    chunk_size: int = 20_000,
+    input_format: str | None = None,
+    output_format: str | None = None,
+    progress: str = "auto",
+    jobs: int | str = 1,
+    engine: Engine | None = None,
+) -> ScoreSummary:
+    """Score a CSV / TSV / Parquet / JSON Lines file of trade records into another such file.
+
+    The formats come from the extensions unless given. ``progress`` is ``"auto"`` (a progress
+    line on stderr when it is a terminal), ``"always"`` or ``"never"``; ``jobs > 1`` scores
+    chunks in that many worker processes (each builds or receives the engine once);
+    ``jobs="auto"`` uses :func:`auto_jobs` (the CLI's default).
+
+    Raises before any scoring: :class:`~dualuse.errors.OptionError` (bad option or format),
+    :class:`InputFileError` (unreadable input or header), :class:`~dualuse.errors.ColumnNotFoundError`
+    (listing the available columns), :class:`OutputWriteError` (output directory not
+    writable; also raised if writing fails later, after removing the temporary file).
+    Bad rows never raise: see the statuses in the returned :class:`ScoreSummary`.
+    """
+    in_path, out_path = Path(input), Path(output)
+    chunk_size = check_chunk_size(chunk_size)
+    if jobs == "auto":
+        jobs = auto_jobs()
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise OptionError(f"jobs: expected an int >= 1 (worker processes) or 'auto', got {describe(jobs)}")
+    if progress not in PROGRESS_MODES:
+        raise OptionError(f"progress: expected one of {', '.join(PROGRESS_MODES)}, got {describe(progress)}")
+    if not isinstance(text_column, str):
+        raise InputTypeError(f"text_column: expected a column name (str), got {describe(text_column)}")
+    if hs_column is not None and not isinstance(hs_column, str):
+        raise InputTypeError(f"hs_column: expected a column name (str) or None, got {describe(hs_column)}")
+    if engine is not None and not isinstance(engine, Engine):
+        raise InputTypeError(f"engine: expected a dualuse.Engine or None, got {describe(engine)}")
+    in_fmt = format_of(in_path, input_format, "input_format")
+    out_fmt = format_of(out_path, output_format, "output_format")
+    if out_fmt == "parquet":
+        pyarrow_parquet("writing Parquet")
+    try:
+        same = out_path.exists() and in_path.exists() and os.path.samefile(in_path, out_path)
+    except OSError:
+        same = False
+    if same:
+        raise OptionError(f"output: {str(out_path)!r} is the input file; choose another output path")
+
+    if out_path.is_dir():
+        raise OutputWriteError(f"output: {str(out_path)!r} is a directory; give a file name")
+    reader = open_reader(in_path, in_fmt, chunk_size)
+    writer: Writer | None = None
+    pool = None
+    try:
+        columns = reader.columns
+        for param, col in (("text_column", text_column), ("hs_column", hs_column)):
+            if col is not None and col not in columns:
+                available = ", ".join(map(repr, columns[:50])) + (" ..." if len(columns) > 50 else "")
+                raise ColumnNotFoundError(f"{param}: column {col!r} not found in {str(in_path)!r}; available columns: {available}")
+        clash = [c for c in OUTPUT_COLUMNS if c in columns]
+        if clash:
+            raise OptionError(
+                f"input: already has output column(s) {', '.join(map(repr, clash))}; rename them before scoring"
+            )
+        ti = columns.index(text_column)
+        hi = None if hs_column is None else columns.index(hs_column)
+
+        eng = engine if engine is not None else default_engine()
+        writer = open_writer(out_path, out_fmt, list(columns), reader.arrow_schema)
+        summary = ScoreSummary(str(in_path), str(out_path), in_fmt, out_fmt)
+        statuses: collections.Counter[str] = collections.Counter()
+        categories: collections.Counter[str] = collections.Counter()
+        problems: list[str] = []
+        review = 0
+        bar = Progress(progress, total=reader.total, total_unit=reader.total_unit, label="dualuse score:")
+        start = time.perf_counter()
+
+        def finish(chunk: Chunk, out: dict[str, Any]) -> None:
+            nonlocal review
+            _apply_problems(chunk, out)
+            writer.write(chunk, out)
+            statuses.update(out["status"])
+            categories.update(c for c in out["category"] if c is not None)
+            review += sum(1 for v in out["needs_review"] if v)
+            if len(problems) < MAX_LISTED_PROBLEMS:
+                for i, (st, err) in enumerate(zip(out["status"], out["error"])):
+                    if st != "ok":  # file problems carry their line number; others get the record number
+                        if st in FILE_STATUSES:
+                            where = ""  # the message names the line
+                        elif chunk.linenos is not None:
+                            where = f"line {chunk.linenos[i]}: "
+                        else:
+                            where = f"row {summary.rows + i + 1}: "
+                        problems.append(f"{where}{st}: {err}")
+                        if len(problems) >= MAX_LISTED_PROBLEMS:
+                            break
+            summary.rows += chunk.n
+            bar.update(chunk.n, chunk.position)
+
+        if jobs == 1:
+            for chunk in reader:
+                texts = chunk.column(ti)
+                codes = None if hi is None else chunk.column(hi)
+                finish(chunk, score_columns(eng, texts, codes))
+        else:
+            pool = start_pool(jobs, eng)
+            inflight: collections.deque = collections.deque()
+            for chunk in reader:
+                texts = chunk.column(ti)
+                codes = None if hi is None else chunk.column(hi)
+                inflight.append((chunk, pool.submit(score_in_worker, texts, codes)))
+                while len(inflight) > 2 * jobs:
+                    c, fut = inflight.popleft()
+                    finish(c, fut.result())
+            while inflight:
+                c, fut = inflight.popleft()
+                finish(c, fut.result())
+        writer.commit()
+        bar.close()
+        summary.seconds = time.perf_counter() - start
+        summary.statuses = {s: statuses[s] for s in ALL_STATUSES if statuses.get(s)}
+        summary.categories = dict(sorted(categories.items()))
+        summary.needs_review = review
+        summary.blank_lines = reader.blank_lines
+        summary.dropped_keys = reader.dropped_keys
+        summary.problems = problems
+        if summary.dropped_keys:
+            log.warning("%d JSON rows had keys absent from the first object; those keys were dropped", summary.dropped_keys)
+        return summary
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        reader.close()
