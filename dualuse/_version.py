@@ -1,3 +1,3 @@
-"""The library version (single source; pyproject.toml reads the same number)."""
+"""The library version: the one place it is written (pyproject.toml reads it at build time)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
