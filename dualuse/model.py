@@ -48,7 +48,7 @@ class FeatureScorer(Protocol):
 
     feature_names_: np.ndarray
 
-    def transform(self, folded_texts: Sequence[str]) -> Any: ...
+    def features(self, folded_texts: Sequence[str]) -> Any: ...
 
     def predict_proba_features(self, features: Any) -> np.ndarray: ...
 
@@ -89,7 +89,7 @@ class FittedModel:
 
     def features(self, folded_texts: Sequence[str]) -> Any:
         """The classifier's feature matrix for a chunk of folded texts."""
-        return self.classifier.transform(folded_texts)
+        return self.classifier.features(folded_texts)
 
     def predict_proba_features(self, features: Any) -> np.ndarray:
         """Probabilities in CATEGORIES order from a feature matrix."""

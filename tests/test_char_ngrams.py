@@ -120,7 +120,7 @@ def test_model_uses_it_and_never_pickles_the_cache(small_engine):
     texts = ["CNC lathe 16K20", "germanium lens 25 mm", "stm32f407vgt6"]
     # what the classifier computed before the fast path: scikit-learn's own vectorisers
     features = sparse.hstack([clf.word_vectorizer_.transform(texts), clf.char_vectorizer_.transform(texts)]).tocsr()
-    expected = clf.classifier_.predict_proba(features)[:, clf._order_]
+    expected = clf.classifier_.predict_proba(features)  # classes_ order, as predict_proba
     np.testing.assert_array_equal(clf.predict_proba(texts), expected)
     assert "_char_featurizer_cache" in clf.__dict__
     restored = pickle.loads(pickle.dumps(clf))

@@ -12,6 +12,7 @@ Character n-grams carry what tariff words cannot: part-number shapes, brands, in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -111,15 +112,24 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         )
         return word, char
 
-    def fit(self, X: Sequence[str], y: Sequence[str], sample_weight: np.ndarray | None = None) -> TextClassifier:
-        """Fit on folded texts ``X`` with labels ``y`` drawn from the four categories."""
+    def __sklearn_tags__(self) -> Any:  # scikit-learn >= 1.6
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # raw text documents, not a numeric matrix
+        tags.input_tags.string = True
+        return tags
+
+    def _more_tags(self) -> dict[str, Any]:  # the same for scikit-learn < 1.6
+        return {"X_types": ["string"]}
+
+    def fit(self, X: Sequence[str], y: Sequence[Any], sample_weight: np.ndarray | None = None) -> TextClassifier:
+        """Fit on folded texts ``X`` with labels ``y`` (any labels scikit-learn accepts: the four
+        category names for a model the engine uses, or integer-encoded ones as in cross-validation)."""
         texts = _check_texts(X)
         labels = np.asarray(list(y))
         if len(labels) != len(texts):
-            raise InputTypeError(f"y: expected {len(texts)} labels, got {len(labels)}")
-        unknown = sorted(set(labels) - set(CATEGORIES))
-        if unknown:
-            raise InputTypeError(f"y: expected labels among {CATEGORIES}, got {unknown[:5]}")
+            raise InputTypeError(f"y: expected {len(texts)} labels (one per text), got {len(labels)}")
+        if len(np.unique(labels)) < 2:
+            raise InputTypeError(f"y: expected at least 2 distinct labels, got {np.unique(labels).tolist()}")
         # caches derived from a previous fit (see _char_featurizer, _relative_coef) are stale now
         self.__dict__.pop("_char_featurizer_cache", None)
         self.__dict__.pop("_relative_coef_cache", None)
@@ -145,8 +155,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.char_vectorizer_ = char
         self.classifier_ = clf
         self.classes_ = clf.classes_
-        # column order of predict_proba -> CATEGORIES order, computed once
-        self._order_ = np.array([list(clf.classes_).index(c) for c in CATEGORIES])
+        # columns of predict_proba (classes_ order) -> CATEGORIES order, for the engine; only
+        # a model fitted on exactly the four categories can screen
+        known = list(clf.classes_)
+        self._order_ = np.array([known.index(c) for c in CATEGORIES]) if sorted(map(str, known)) == sorted(CATEGORIES) else None
         names = [np.array(["w:" + f for f in word.get_feature_names_out()], dtype=object)]
         if char is not None:
             names.append(np.array(["c:" + f for f in char.get_feature_names_out()], dtype=object))
@@ -154,16 +166,25 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.feature_names_ = names
         return self
 
-    def transform(self, X: Sequence[str]) -> sparse.csr_matrix:
+    def features(self, X: Sequence[str]) -> sparse.csr_matrix:
         """The feature matrix (word block, then character block) of folded texts."""
         check_is_fitted(self, "classifier_")
         return self._features(_check_texts(X))
 
     def predict_proba_features(self, features: sparse.csr_matrix) -> np.ndarray:
-        """Probabilities from a :meth:`transform` matrix, columns in CATEGORIES order."""
+        """Probabilities from a :meth:`features` matrix, columns in CATEGORIES order (the engine's)."""
+        order = self._category_order()
         if features.shape[0] == 0:
             return np.zeros((0, len(CATEGORIES)))
-        return self.classifier_.predict_proba(features)[:, self._order_]
+        return self.classifier_.predict_proba(features)[:, order]
+
+    def _category_order(self) -> np.ndarray:
+        check_is_fitted(self, "classifier_")
+        if self._order_ is None:
+            raise InputTypeError(
+                f"classes_: the engine needs a model fitted on the labels {list(CATEGORIES)}, got {list(self.classes_)}"
+            )
+        return self._order_
 
     def _features(self, texts: list[str]) -> sparse.csr_matrix:
         blocks = [self.word_vectorizer_.transform(texts)]
@@ -181,16 +202,16 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return featurizer
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
-        """Probabilities, columns in :data:`dualuse.CATEGORIES` order."""
+        """Probabilities, one column per class in :attr:`classes_` order (the scikit-learn contract)."""
         check_is_fitted(self, "classifier_")
         texts = _check_texts(X)
         if not texts:
-            return np.zeros((0, len(CATEGORIES)))
-        return self.predict_proba_features(self._features(texts))
+            return np.zeros((0, len(self.classes_)))
+        return self.classifier_.predict_proba(self._features(texts))
 
     def relative_coef(self) -> np.ndarray:
         """Coefficients minus their mean over classes, rows in CATEGORIES order."""
-        return self._relative_coef()[self._order_]
+        return self._relative_coef()[self._category_order()]
 
     def _relative_coef(self) -> np.ndarray:
         # multinomial: a feature's push towards class k relative to the mean class; computed
@@ -209,8 +230,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return state
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
-        """The most probable category per text."""
-        return np.asarray(CATEGORIES, dtype=object)[np.argmax(self.predict_proba(X), axis=1)]
+        """The most probable class per text (an element of :attr:`classes_`)."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def explain(self, text: str, category: str, top_k: int = 5) -> list[tuple[str, float]]:
         """The features of ``text`` that raise ``category``'s log-odds most (coef x value)."""
@@ -227,4 +248,5 @@ def _class_weights(option: str | dict | None, labels: np.ndarray) -> str | dict 
     if option != "sqrt_balanced":
         return option
     classes, counts = np.unique(labels, return_counts=True)
-    return {str(c): float(np.sqrt(len(labels) / (len(classes) * n))) for c, n in zip(classes, counts)}
+    # keys are the labels as scikit-learn sees them (str for names, int for encoded labels)
+    return {c.item(): float(np.sqrt(len(labels) / (len(classes) * n))) for c, n in zip(classes, counts)}
