@@ -42,6 +42,9 @@ __all__ = [
     "Pattern",
     "Subcategory",
     "Exclusion",
+    "Brand",
+    "Series",
+    "BRAND_SERIES_WEIGHT",
     "Taxonomy",
     "TermEntry",
     "load_taxonomy",
@@ -49,8 +52,8 @@ __all__ = [
     "MAX_TAXONOMY_BYTES",
 ]
 
-Language = Literal["en", "ru", "zh", "de", "fr", "es", "other"]
-LANGUAGES: tuple[str, ...] = ("en", "ru", "zh", "de", "fr", "es", "other")
+Language = Literal["en", "ru", "zh", "de", "fr", "es", "it", "tr", "ja", "ko", "other"]
+LANGUAGES: tuple[str, ...] = ("en", "ru", "zh", "de", "fr", "es", "it", "tr", "ja", "ko", "other")
 
 #: A taxonomy file larger than this is refused before parsing (untrusted input).
 MAX_TAXONOMY_BYTES = 2_000_000
@@ -78,6 +81,10 @@ class Terms(_Strict):
     de: TermList = []
     fr: TermList = []
     es: TermList = []
+    it: TermList = []
+    tr: TermList = []
+    ja: TermList = []
+    ko: TermList = []
     other: TermList = []
 
     def items(self) -> Iterator[tuple[str, str]]:
@@ -95,7 +102,8 @@ class Pattern(_Strict):
     reports the whole ``STM32F407VGT6``.
     """
 
-    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    #: ``brand:<maker>:<series>`` ids are generated from the brand registry (see :class:`Brand`).
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+(:[a-z0-9_]+){0,2}$")]
     regex: Annotated[str, Field(min_length=2, max_length=MAX_PATTERN_CHARS)]
     note: str = ""
     weight: Annotated[float, Field(gt=0, le=3)] = 1.0
@@ -155,6 +163,153 @@ class Exclusion(_Strict):
     note: str = ""
 
 
+#: Weight of a maker's model series found in a text: a series names the product line, like
+#: a manufacturer part-number series (``stm32``), so it weighs as much.
+BRAND_SERIES_WEIGHT = 2.0
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9 .+&'/-]*$"
+_SERIES = r"^[A-Za-z0-9][A-Za-z0-9 .+/-]*#?$"
+# Separators between the maker's name and a series, and inside multi-word names, as they are
+# written in trade records ("Haas VF-2", "DMG MORI CMX 1100 V", "Mazak QUICK TURN-250").
+# Literal characters only: the training-line generator samples patterns (dualuse.synth).
+_GAP = "[ ,:_./-]{1,3}"
+_INNER = "[ _./-]{0,2}"
+# A series without a model number ends at a non-letter: "Pulsar Thermion" is not "Thermionic".
+_SERIES_END = "(?:$|[ ,;:()_./+0-9-])"
+
+
+class Series(_Strict):
+    """A model series of a maker, as written on invoices: ``VF`` (Haas), ``Quick Turn`` (Mazak).
+
+    ``model = true`` (written ``"VF#"`` in the short form) requires a model number after the
+    series name ("VF-2", "ST 30Y"), for names too short to stand for the line-up without one.
+    Otherwise a name ending in a letter must end at a non-letter ("Thermion", not
+    "Thermionic"), and a name ending in a digit is a part-number stem that letters may follow
+    ("STM32" in "STM32F407").
+    ``alone = true`` also matches the series without the maker's name (``Robodrill``,
+    ``Thermion``): only for names that mean nothing else. ``subcategory`` overrides the
+    brand's when a maker's line-up spans subcategories (Haas ST lathes beside VF mills).
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=40, pattern=_SERIES)]
+    model: bool = False
+    alone: bool = False
+    subcategory: Annotated[str, Field(pattern=_ID)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: object) -> object:
+        if isinstance(value, str):
+            name = value.strip()
+            return {"name": name[:-1], "model": True} if name.endswith("#") else {"name": name}
+        return value
+
+
+class Brand(_Strict):
+    """A maker and its model series, as evidence for one subcategory (``[[brand]]`` entries).
+
+    Expanded at load into (a) each alias as a weak term of the subcategory, when
+    ``brand_alone`` is true (only for makers whose products are all, or nearly all, in the
+    family: a Nikon may be a camera, a Fanuc a robot), and (b) patterns of weight
+    :data:`BRAND_SERIES_WEIGHT` that match an alias followed by one of the series ("Haas
+    VF-4SS" reads ``brand:haas_automation:machining_centres`` over "Haas VF-4SS": the id names
+    the maker, the matched text the series as written), and a series alone when it is marked
+    ``alone`` (``brand:fanuc:robodrill``).
+    An entry may group several makers of one kind (fiber-laser makers) under one ``maker``. ``source`` says where the line-up comes from (the maker's
+    catalogue or website): every series is a fact a reviewer can check.
+    """
+
+    maker: Annotated[str, Field(min_length=1, max_length=60)]
+    aliases: Annotated[list[Annotated[str, Field(min_length=2, max_length=40, pattern=_NAME)]], Field(min_length=1, max_length=60)]
+    subcategory: Annotated[str, Field(pattern=_ID)]
+    brand_alone: bool = True
+    series: Annotated[list[Series], Field(max_length=100)] = []
+    source: Annotated[str, Field(min_length=1)]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "x"
+
+
+def _literal_regex(text: str) -> str:
+    """A regex for a name as written: folded, words joined by any short run of separators."""
+    from .normalize import fold  # local import: normalize does not depend on taxonomy
+
+    words = [w for w in re.split(r"[\s\-_/.]+", fold(text)) if w]
+    return _INNER.join(re.escape(w) for w in words)
+
+
+def _series_regex(series: Series) -> str:
+    if series.model:
+        tail = "[ _./-]{0,2}[0-9]"
+    elif series.name[-1].isdigit():
+        tail = ""  # a name ending in a digit is a part-number stem: "STM32" + "F407", "TC58" + "NVG"
+    else:
+        tail = _SERIES_END
+    return _literal_regex(series.name) + tail
+
+
+def brand_patterns(brand: Brand) -> list[tuple[str, Pattern]]:
+    """The ``(subcategory id, pattern)`` pairs a brand entry expands into (see :class:`Brand`).
+
+    The series of one maker and subcategory share one pattern, ``brand:<maker>:<subcategory>``
+    (the matched text names the series as written): one pattern per series made keyword
+    matching four times slower, because the matcher tries every pattern that can start at a
+    token. A series that stands alone gets its own pattern, ``brand:<maker>:<series>``.
+    """
+    maker = _slug(brand.maker)
+    names = sorted({_literal_regex(a) for a in brand.aliases}, key=lambda r: (-len(r), r))
+    prefix = "(?:" + "|".join(names) + ")" + _GAP
+    grouped: dict[str, list[Series]] = {}
+    out: list[tuple[str, Pattern]] = []
+    for series in brand.series:
+        sub = series.subcategory or brand.subcategory
+        if series.alone:
+            note = f"{brand.maker} {series.name} ({brand.source})"
+            out.append((sub, _generated_pattern(f"brand:{maker}:{_slug(series.name)}", _series_regex(series), note)))
+        else:
+            grouped.setdefault(sub, []).append(series)
+    for sub, members in grouped.items():
+        bodies = sorted({_series_regex(x) for x in members}, key=lambda r: (-len(r), r))
+        note = f"{brand.maker}: " + ", ".join(x.name for x in members) + f" ({brand.source})"
+        regex = prefix + "(?:" + "|".join(bodies) + ")"
+        out.append((sub, _generated_pattern(f"brand:{maker}:{_slug(sub.rsplit('.', 1)[-1])}", regex, note)))
+    return out
+
+
+def _generated_pattern(pid: str, regex: str, note: str) -> Pattern:
+    check_pattern_is_safe(regex)  # generated from literals; checked all the same
+    # built without the length limit of hand-written patterns (aliases and series make it long)
+    return Pattern.model_construct(id=pid, regex=regex, note=note, weight=BRAND_SERIES_WEIGHT)
+
+
+def _expand_brands(data: TaxonomyFile, where: str, *, strict: bool) -> list[Subcategory]:
+    """The subcategories with the brand registry folded in (weak brand terms, series patterns)."""
+    by_id = {s.id: i for i, s in enumerate(data.subcategories)}
+    extra_patterns: dict[str, list[Pattern]] = {}
+    extra_weak: dict[str, list[str]] = {}
+    for n, brand in enumerate(data.brands):
+        pairs = brand_patterns(brand)
+        for sub_id in {brand.subcategory, *(s for s, _ in pairs)}:
+            if sub_id not in by_id and strict:
+                raise TaxonomyError(f"{where}: [[brand]] #{n + 1} ({brand.maker!r}): no subcategory {sub_id!r}")
+        if brand.brand_alone:
+            extra_weak.setdefault(brand.subcategory, []).extend(brand.aliases)
+        for sub_id, pattern in pairs:
+            extra_patterns.setdefault(sub_id, []).append(pattern)
+    out: list[Subcategory] = []
+    for sub in data.subcategories:
+        patterns = extra_patterns.get(sub.id, [])
+        weak = extra_weak.get(sub.id, [])
+        if not patterns and not weak:
+            out.append(sub)
+            continue
+        seen = {(p.id, p.regex) for p in sub.patterns}
+        new = [p for p in patterns if (p.id, p.regex) not in seen and not seen.add((p.id, p.regex))]
+        weak_terms = sub.weak_terms.model_copy(update={"other": list(dict.fromkeys([*sub.weak_terms.other, *weak]))})
+        out.append(sub.model_copy(update={"patterns": [*sub.patterns, *new], "weak_terms": weak_terms}))
+    return out
+
+
 class FamilyInfo(_Strict):
     """Human-readable description of a family."""
 
@@ -172,6 +327,7 @@ class TaxonomyFile(_Strict):
     families: dict[Family, FamilyInfo] = {}
     subcategories: Annotated[list[Subcategory], Field(alias="subcategory")] = []
     exclusions: Annotated[list[Exclusion], Field(alias="exclusion")] = []
+    brands: Annotated[list[Brand], Field(alias="brand")] = []
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -194,9 +350,10 @@ class Taxonomy:
         self.data = data
         self.source = source
         self.sha256 = sha256
-        self._by_id = {s.id: s for s in data.subcategories}
-        # an extension may spare subcategories of the taxonomy it extends: checked once merged
-        _check_consistency(data, source, spares_must_exist=not extension)
+        # an extension may name subcategories of the taxonomy it extends: checked once merged
+        self._subcategories = _expand_brands(data, source, strict=not extension)
+        self._by_id = {s.id: s for s in self._subcategories}
+        _check_consistency(data, source, spares_must_exist=not extension, subcategories=self._subcategories)
 
     @property
     def name(self) -> str:
@@ -208,7 +365,12 @@ class Taxonomy:
 
     @property
     def subcategories(self) -> list[Subcategory]:
-        return list(self.data.subcategories)
+        """The subcategories with the brand registry expanded into them (see :class:`Brand`)."""
+        return list(self._subcategories)
+
+    @property
+    def brands(self) -> list[Brand]:
+        return list(self.data.brands)
 
     @property
     def exclusions(self) -> list[Exclusion]:
@@ -221,7 +383,7 @@ class Taxonomy:
     def term_entries(self, *, weak_weight: float = 0.5) -> list[TermEntry]:
         """All terms, strong (weight 1) and weak (``weak_weight``), in file order."""
         out: list[TermEntry] = []
-        for sub in self.data.subcategories:
+        for sub in self._subcategories:
             for lang, term in sub.terms.items():
                 out.append(TermEntry(term, lang, sub.id, sub.family, 1.0))
             for lang, term in sub.weak_terms.items():
@@ -255,6 +417,7 @@ class Taxonomy:
             families={**self.data.families, **other_data.families},
             subcategories=merged_subs,
             exclusions=[*self.data.exclusions, *other_data.exclusions],
+            brands=[*self.data.brands, *other_data.brands],
         )
         return Taxonomy(merged, source=f"{self.source}+{other_data.name}", sha256=_content_hash(merged))
 
@@ -362,6 +525,11 @@ def _format_validation_error(exc: ValidationError, data: dict) -> str:
 
 def _describe_location(loc: list, data: dict) -> str:
     """Turn pydantic's location into words a taxonomy author recognises (entry ids)."""
+    if len(loc) >= 2 and loc[0] == "brand" and isinstance(loc[1], int):
+        entries = data.get("brand", [])
+        maker = entries[loc[1]].get("maker", "?") if loc[1] < len(entries) and isinstance(entries[loc[1]], dict) else "?"
+        rest = ".".join(str(x) for x in loc[2:])
+        return f"[[brand]] #{loc[1] + 1} (maker {maker!r})" + (f" field {rest}" if rest else "")
     if len(loc) >= 2 and loc[0] in ("subcategory", "exclusion") and isinstance(loc[1], int):
         entries = data.get(loc[0], [])
         entry_id = entries[loc[1]].get("id", "?") if loc[1] < len(entries) and isinstance(entries[loc[1]], dict) else "?"
@@ -387,8 +555,14 @@ def _content_hash(data: TaxonomyFile) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def _check_consistency(data: TaxonomyFile, where: str, *, spares_must_exist: bool = True) -> None:
-    """Duplicate ids, terms claimed by two families and stray ``spares`` are errors; say which entries."""
+def _check_consistency(
+    data: TaxonomyFile, where: str, *, spares_must_exist: bool = True, subcategories: list[Subcategory] | None = None
+) -> None:
+    """Duplicate ids, terms claimed by two families and stray ``spares`` are errors; say which entries.
+
+    ``subcategories`` are the expanded ones (brand aliases are weak terms there), so a brand
+    name cannot point at two families either.
+    """
     seen: dict[str, int] = {}
     for i, sub in enumerate(data.subcategories):
         if sub.id in seen:
@@ -412,7 +586,7 @@ def _check_consistency(data: TaxonomyFile, where: str, *, spares_must_exist: boo
     from .normalize import term_key  # local import: normalize does not depend on taxonomy
 
     owner: dict[str, tuple[str, str]] = {}
-    for sub in data.subcategories:
+    for sub in subcategories if subcategories is not None else data.subcategories:
         for _, term in [*sub.terms.items(), *sub.weak_terms.items()]:
             key = term_key(term)
             if not key:
