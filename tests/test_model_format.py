@@ -388,3 +388,24 @@ def test_loading_never_unpickles_and_needs_no_scikit_learn():
                             cwd=ROOT, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok")
+
+
+def test_engine_with_the_converted_model_classifies_as_with_the_pickle():
+    import pandas as pd
+
+    from dualuse.api import classify_batch
+    from dualuse.engine import Engine
+    from dualuse.persistence import load_model as load_pickle
+    from dualuse.persistence import packaged_model_dir
+    from dualuse.taxonomy import default_taxonomy
+
+    sample = pd.read_csv(ROOT / "data" / "sample" / "trade_records.csv", dtype=str, keep_default_na=False)
+    texts, codes = sample["description"].tolist()[:60], [c or None for c in sample["hs_code"].tolist()[:60]]
+    old_engine = Engine(default_taxonomy(), load_pickle(packaged_model_dir()))
+    new_model = load_model(SHIPPED_V2)
+    new_engine = Engine(default_taxonomy(), new_model)
+    old = classify_batch(texts, hs_codes=codes, engine=old_engine)
+    new = classify_batch(texts, hs_codes=codes, engine=new_engine)
+    assert new[0].provenance.model_sha256 == new_model.sha256 != old[0].provenance.model_sha256
+    for a, b in zip(old, new):  # everything but the provenance's model hash is the same
+        assert a.model_dump(exclude={"provenance"}) == b.model_dump(exclude={"provenance"})
