@@ -1,0 +1,630 @@
+"""The model as plain data (format 2): arrays, JSON and a manifest, never a pickle.
+
+A model directory holds exactly three regular files:
+
+``arrays.npz``
+    An uncompressed zip of ``.npy`` arrays, read with ``np.load(..., allow_pickle=False)``:
+    ``word_vocab`` and ``char_vocab`` (uint8: the UTF-8 bytes of the terms joined by
+    ``"\\n"``, a term's feature index is its position), ``word_idf`` and ``char_idf``
+    (float32), ``coef`` (float32, classes x features, word features first) and
+    ``intercept`` (float32).
+``model.json``
+    What the arrays mean: class order of the coefficient rows, n-gram ranges, feature counts
+    and the fixed TF-IDF settings (token pattern, sublinear tf, l2 norm), all checked
+    against the only values :class:`~dualuse.linear_model.LinearTextModel` computes.
+``manifest.json``
+    ``format_version`` 2, model id, the sha256 and size of every other file, taxonomy and
+    corpus hashes, seed, the fusion parameters, training parameters, metrics and a
+    reproducibility note.
+
+**The model sha256** reported in provenance is the sha256 of ``manifest.json``'s bytes.
+The manifest names the hash of every other file, so that one digest covers every byte of
+the directory, including the fusion parameters that turn probabilities into decisions:
+editing only the manifest (say ``none_bias``) changes the reported hash (issue #18, item 8),
+and values out of range are refused outright.
+
+Loading verifies before it reads: the manifest first (bounded read of a regular file,
+strict JSON, every field typed and range-checked), then the directory holds exactly the
+listed files, then each file's real size (``fstat``, not the manifest's claim) against a
+limit and the manifest, then its sha256 over the very bytes that are parsed afterwards (no
+second read a swapped file could slip into), then array dtypes and shapes against
+``model.json`` and each other. Symlinks, FIFOs and devices are refused, never opened for
+reading. Every failure raises :class:`~dualuse.errors.ModelIntegrityError` naming the file.
+
+Format-1 directories (``model.pkl``) are refused with the command that converts them:
+``python -m dualuse.model_format convert OLD_DIR NEW_DIR`` (needs scikit-learn, which reads
+the pickle through :func:`dualuse.persistence.load_model`'s guarded loader).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import stat
+import sys
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._version import __version__
+from .categories import CATEGORIES
+from .engine import FusionConfig
+from .errors import ModelIntegrityError
+from .linear_model import MAX_FEATURES, MAX_NGRAM, WORD_TOKEN_PATTERN, LinearTextModel
+
+__all__ = [
+    "FORMAT_VERSION",
+    "PortableModel",
+    "check_fusion",
+    "convert",
+    "linear_model_from_classifier",
+    "load_model",
+    "save_model",
+]
+
+FORMAT_VERSION = 2
+MANIFEST_FILE = "manifest.json"
+MODEL_FILE = "model.json"
+ARRAYS_FILE = "arrays.npz"
+DATA_FILES = (ARRAYS_FILE, MODEL_FILE)
+# Upper bounds on the real size of each file: generous for the shipped model (~5 MB of
+# arrays), small enough that a hostile directory cannot make the loader read gigabytes.
+SIZE_LIMITS = {MANIFEST_FILE: 1_000_000, MODEL_FILE: 100_000, ARRAYS_FILE: 1 << 30}
+MAX_VOCAB_BYTES = 1 << 28
+ARRAY_DTYPES: dict[str, np.dtype] = {
+    "word_vocab": np.dtype("<u1"),
+    "char_vocab": np.dtype("<u1"),
+    "word_idf": np.dtype("<f4"),
+    "char_idf": np.dtype("<f4"),
+    "coef": np.dtype("<f4"),
+    "intercept": np.dtype("<f4"),
+}
+CONVERT_HINT = (
+    "convert it with `python -m dualuse.model_format convert OLD_DIR NEW_DIR` (needs scikit-learn; "
+    "reads the pickle with the guarded loader) or rebuild it with `dualuse train`"
+)
+DEFAULT_REPRODUCIBILITY = (
+    "The files are a pure function of the model's arrays and parameters: saving or converting the "
+    "same model again gives the same bytes and the same model sha256. Retraining on another machine "
+    "is not promised to give the same arrays (BLAS and thread settings move the last bits of the fit); "
+    "compare a rebuild by its predictions, not its hash."
+)
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+# Fusion parameters and their accepted ranges (inclusive). Weights are log-odds multipliers,
+# biases log-odds: beyond +-16 (odds of nine million to one) a single component would
+# decide every row. temperature divides the model's log-odds, so it must stay away from 0.
+FUSION_RANGES: dict[str, tuple[float, float]] = {
+    "keyword_weight": (0.0, 16.0),
+    "hs_weight": (0.0, 16.0),
+    "hs_none_weight": (0.0, 16.0),
+    "no_model_none_prior": (-16.0, 16.0),
+    "none_bias": (-16.0, 16.0),
+    "temperature": (0.01, 100.0),
+    "review_threshold": (0.0, 1.0),
+    "high_risk_threshold": (0.0, 1.0),
+    "medium_risk_threshold": (0.0, 1.0),
+    "max_chars": (1, 10_000_000),
+}
+
+
+@dataclass(frozen=True)
+class PortableModel:
+    """A verified format-2 model: the scorer, its fusion parameters, id and model sha256.
+
+    Satisfies the engine's ``TextModel`` protocol (``predict_proba``, ``explain``).
+    """
+
+    scorer: LinearTextModel
+    fusion: FusionConfig
+    model_id: str
+    sha256: str
+    manifest: dict[str, Any]
+
+    def predict_proba(self, folded_texts: Sequence[str]) -> np.ndarray:
+        """Probabilities in :data:`dualuse.CATEGORIES` order."""
+        return self.scorer.predict_proba(folded_texts)
+
+    def explain(self, folded_text: str, category: str, top_k: int = 5) -> list[tuple[str, float]]:
+        """The features of one text that raise ``category``'s log-odds most."""
+        return self.scorer.top_features(self.scorer.features([folded_text]), [category], top_k)[0]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_fusion(values: object, where: str) -> FusionConfig:
+    """A :class:`FusionConfig` from a JSON object, every field present, typed and in range."""
+    if not isinstance(values, dict):
+        raise ModelIntegrityError(f"{where}: fusion: expected an object, got {type(values).__name__}")
+    names = {f.name for f in fields(FusionConfig)}
+    if set(values) != names:
+        missing, extra = sorted(names - set(values)), sorted(set(values) - names)
+        raise ModelIntegrityError(f"{where}: fusion: missing fields {missing}, unknown fields {extra}")
+    out: dict[str, Any] = {}
+    for name in sorted(names):
+        value = values[name]
+        low, high = FUSION_RANGES[name]
+        if name == "max_chars":
+            ok_type = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok_type = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok_type:
+            kind = "an int" if name == "max_chars" else "a finite number"
+            raise ModelIntegrityError(f"{where}: fusion.{name}: expected {kind}, got {value!r}")
+        if not low <= value <= high:
+            raise ModelIntegrityError(f"{where}: fusion.{name} = {value!r} is outside the accepted range [{low}, {high}]")
+        out[name] = value if name == "max_chars" else float(value)
+    if out["medium_risk_threshold"] > out["high_risk_threshold"]:
+        raise ModelIntegrityError(
+            f"{where}: fusion.medium_risk_threshold {out['medium_risk_threshold']} exceeds "
+            f"high_risk_threshold {out['high_risk_threshold']}"
+        )
+    return FusionConfig(**out)
+
+
+def _fusion_json(fusion: FusionConfig) -> dict[str, Any]:
+    return {f.name: (int(getattr(fusion, f.name)) if f.name == "max_chars" else float(getattr(fusion, f.name)))
+            for f in fields(FusionConfig)}
+
+
+def _strict_json(data: bytes, where: str) -> Any:
+    """Parse UTF-8 JSON refusing NaN/Infinity, duplicate keys and deep nesting."""
+
+    def no_constants(token: str) -> Any:
+        raise ValueError(f"non-standard constant {token}")
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            raise ValueError("duplicate keys")
+        return out
+
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=no_constants, object_pairs_hook=unique_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ModelIntegrityError(f"{where}: not valid UTF-8 JSON ({exc})") from None
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """All bytes of a regular file no larger than ``limit``, read once.
+
+    The type and size come from the open file itself (``fstat``), so a symlink, FIFO or
+    device, or a file larger than its manifest claims, is refused without being read.
+    """
+    try:
+        before = os.lstat(path)
+    except FileNotFoundError:
+        raise ModelIntegrityError(f"{path}: missing") from None
+    except OSError as exc:
+        raise ModelIntegrityError(f"{path}: cannot inspect it ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(before.st_mode):
+        raise ModelIntegrityError(f"{path}: not a regular file ({_file_kind(before.st_mode)}); refused")
+    # O_NOFOLLOW and O_NONBLOCK: a symlink or FIFO swapped in after lstat neither redirects
+    # nor blocks the open; fstat below then refuses it
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ModelIntegrityError(f"{path}: cannot open it ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino):
+            raise ModelIntegrityError(f"{path}: replaced while being opened; refused")
+        if st.st_size > limit:
+            raise ModelIntegrityError(f"{path}: {st.st_size} bytes exceed the limit of {limit} bytes; refused")
+        data = fh.read(st.st_size + 1)
+    if len(data) != st.st_size:
+        raise ModelIntegrityError(f"{path}: changed size while being read; refused")
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISLNK, "a symlink"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
+def _check_manifest(raw: object, where: str) -> dict[str, Any]:
+    """Type- and range-check a format-2 manifest; returns it unchanged."""
+    if not isinstance(raw, dict):
+        raise ModelIntegrityError(f"{where}: expected a JSON object, got {type(raw).__name__}")
+    version = raw.get("format_version")
+    if version == 1 and not isinstance(version, bool):
+        raise ModelIntegrityError(f"{where}: format_version 1 is a pickle model, which is no longer loaded; {CONVERT_HINT}")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ModelIntegrityError(f"{where}: format_version {version!r} is not the supported {FORMAT_VERSION}")
+    required: dict[str, type | tuple[type, ...]] = {
+        "format_version": int, "model_id": str, "created_by": str, "files": dict, "classes": list, "fusion": dict,
+        "taxonomy_sha256": str, "taxonomy_version": str, "corpus_sha256": str, "seed": int, "training": dict,
+        "metrics": dict, "reproducibility": str,
+    }
+    optional = {"converted_from": dict}
+    unknown = sorted(set(raw) - set(required) - set(optional))
+    if unknown:
+        raise ModelIntegrityError(f"{where}: unknown fields {unknown}")
+    for name, kind in required.items():
+        if name not in raw:
+            raise ModelIntegrityError(f"{where}: field {name!r} is missing")
+    for name, kind in {**required, **optional}.items():
+        if name in raw and (not isinstance(raw[name], kind) or isinstance(raw[name], bool)):
+            raise ModelIntegrityError(f"{where}: field {name!r}: expected {getattr(kind, '__name__', kind)}, got {raw[name]!r:.60}")
+    if not 0 < len(raw["model_id"]) <= 200 or not raw["model_id"].isprintable():
+        raise ModelIntegrityError(f"{where}: model_id: expected 1-200 printable characters")
+    for name in ("taxonomy_sha256", "corpus_sha256"):
+        if not _SHA256.match(raw[name]):
+            raise ModelIntegrityError(f"{where}: {name}: expected 64 lowercase hex digits, got {raw[name]!r:.80}")
+    if raw["classes"] != list(CATEGORIES):
+        raise ModelIntegrityError(f"{where}: classes {raw['classes']!r:.120} are not {list(CATEGORIES)}")
+    check_fusion(raw["fusion"], where)
+    files = raw["files"]
+    for name, entry in files.items():
+        # a name is a bare file name: no separators, no "..", nothing hidden
+        if not _FILE_NAME.match(name) or ".." in name:
+            raise ModelIntegrityError(f"{where}: files: {name!r:.80} is not a plain file name (path traversal refused)")
+        if not isinstance(entry, dict) or set(entry) != {"sha256", "size"}:
+            raise ModelIntegrityError(f"{where}: files[{name!r}]: expected {{'sha256', 'size'}}, got {entry!r:.80}")
+        size, digest = entry["size"], entry["sha256"]
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= SIZE_LIMITS.get(name, 0):
+            raise ModelIntegrityError(f"{where}: files[{name!r}].size: {size!r:.40} is not a size within the limit")
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            raise ModelIntegrityError(f"{where}: files[{name!r}].sha256: expected 64 lowercase hex digits")
+    if set(files) != set(DATA_FILES):
+        raise ModelIntegrityError(f"{where}: files: expected exactly {sorted(DATA_FILES)}, got {sorted(files)}")
+    return raw
+
+
+def _check_model_json(raw: object, where: str) -> dict[str, Any]:
+    """The model description, with every fixed setting equal to what the scorer computes."""
+    if not isinstance(raw, dict):
+        raise ModelIntegrityError(f"{where}: expected a JSON object, got {type(raw).__name__}")
+    expected = _model_json([], (1, 1), (1, 1), 0, 0)  # the fixed settings; the variable ones are checked below
+    if set(raw) != set(expected):
+        raise ModelIntegrityError(f"{where}: expected fields {sorted(expected)}, got {sorted(raw)}")
+    classes = raw["classes"]
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes) or sorted(classes) != sorted(CATEGORIES):
+        raise ModelIntegrityError(f"{where}: classes: expected a permutation of {list(CATEGORIES)}, got {classes!r:.120}")
+    for block in ("word", "char"):
+        spec = raw[block]
+        if not isinstance(spec, dict) or set(spec) != set(expected[block]):
+            raise ModelIntegrityError(f"{where}: {block}: expected fields {sorted(expected[block])}")
+        rng = spec["ngram_range"]
+        if (not isinstance(rng, list) or len(rng) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in rng)
+                or not 1 <= rng[0] <= rng[1] <= MAX_NGRAM):
+            raise ModelIntegrityError(f"{where}: {block}.ngram_range: expected [min, max] with 1 <= min <= max <= {MAX_NGRAM}, got {rng!r:.60}")
+        count = spec["n_features"]
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_FEATURES:
+            raise ModelIntegrityError(f"{where}: {block}.n_features: expected an int in [0, {MAX_FEATURES}], got {count!r:.40}")
+        for key, want in expected[block].items():
+            if key not in ("ngram_range", "n_features") and spec[key] != want:
+                raise ModelIntegrityError(f"{where}: {block}.{key} = {spec[key]!r:.80} is not supported (only {want!r})")
+    for key in ("kind", "dtype", "feature_order"):
+        if raw[key] != expected[key]:
+            raise ModelIntegrityError(f"{where}: {key} = {raw[key]!r:.80} is not supported (only {expected[key]!r})")
+    if raw["word"]["n_features"] + raw["char"]["n_features"] > MAX_FEATURES:
+        raise ModelIntegrityError(f"{where}: more than {MAX_FEATURES} features in all")
+    return raw
+
+
+def _model_json(classes: Sequence[str], word_range: tuple[int, int], char_range: tuple[int, int],
+                n_word: int, n_char: int) -> dict[str, Any]:
+    common = {"lowercase": False, "sublinear_tf": True, "use_idf": True, "norm": "l2"}
+    return {
+        "kind": "tfidf-word-char_wb-multinomial-logistic-regression",
+        "dtype": "float32",
+        "feature_order": "word features, then char features; a feature's index is its vocabulary position",
+        "classes": list(classes),
+        "word": {"analyzer": "word", "token_pattern": WORD_TOKEN_PATTERN, "ngram_joiner": " ",
+                 "ngram_range": list(word_range), "n_features": n_word, **common},
+        "char": {"analyzer": "char_wb", "ngram_range": list(char_range), "n_features": n_char, **common},
+    }
+
+
+def _read_arrays(data: bytes, spec: dict[str, Any], where: str) -> dict[str, np.ndarray]:
+    """Arrays of ``arrays.npz`` (already hash-checked bytes), dtypes and shapes checked."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ModelIntegrityError(f"{where}: not a valid npz archive ({exc})") from None
+    names = [m.filename for m in members]
+    if sorted(names) != sorted(f"{k}.npy" for k in ARRAY_DTYPES):
+        raise ModelIntegrityError(f"{where}: expected arrays {sorted(ARRAY_DTYPES)}, found members {sorted(names)[:10]}")
+    for m in members:  # stored, so no member can expand beyond the file's checked size
+        if m.compress_type != zipfile.ZIP_STORED or m.file_size != m.compress_size:
+            raise ModelIntegrityError(f"{where}: member {m.filename} is compressed; only stored members are read")
+    n_word, n_char = spec["word"]["n_features"], spec["char"]["n_features"]
+    n_classes = len(spec["classes"])
+    shapes = {
+        "word_idf": (n_word,), "char_idf": (n_char,), "coef": (n_classes, n_word + n_char), "intercept": (n_classes,),
+    }
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            loaded = {name: npz[name] for name in ARRAY_DTYPES}
+    except (ValueError, OSError, EOFError) as exc:  # malformed .npy headers or data
+        raise ModelIntegrityError(f"{where}: unreadable array ({exc})") from None
+    arrays: dict[str, np.ndarray] = {}
+    for name, dtype in ARRAY_DTYPES.items():
+        arr = loaded[name]
+        if arr.dtype != dtype:
+            raise ModelIntegrityError(f"{where}: array {name}: expected dtype {dtype.str}, got {arr.dtype.str}")
+        want = shapes.get(name)
+        if want is not None and arr.shape != want:
+            raise ModelIntegrityError(f"{where}: array {name}: expected shape {want}, got {arr.shape}")
+        if want is None and (arr.ndim != 1 or arr.size > MAX_VOCAB_BYTES):
+            raise ModelIntegrityError(
+                f"{where}: array {name}: expected one dimension of at most {MAX_VOCAB_BYTES} bytes, got shape {arr.shape}"
+            )
+        arrays[name] = arr.astype(dtype.newbyteorder("="), copy=False)
+    return arrays
+
+
+def _terms(blob: np.ndarray, count: int, name: str, where: str) -> list[str]:
+    try:
+        text = blob.tobytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelIntegrityError(f"{where}: array {name}: not UTF-8") from None
+    terms = text.split("\n") if text else []
+    if len(terms) != count:
+        raise ModelIntegrityError(f"{where}: array {name}: {len(terms)} terms, model.json says {count}")
+    return terms
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_model(directory: str | Path, *, expected_sha256: str | None = None) -> PortableModel:
+    """Verify a format-2 model directory, then build its scorer; nothing is unpickled.
+
+    ``expected_sha256`` pins the model: a directory whose model sha256 (the manifest's
+    hash, which covers every file) differs is refused.
+    """
+    directory = Path(directory)
+    try:
+        entries = sorted(os.listdir(directory))
+    except OSError as exc:
+        raise ModelIntegrityError(f"model directory {directory}: cannot list it ({exc.strerror or exc})") from None
+    manifest_path = directory / MANIFEST_FILE
+    if MANIFEST_FILE not in entries and "model.pkl" in entries:
+        raise ModelIntegrityError(f"{directory}: holds model.pkl, a format-1 pickle model, which is no longer loaded; {CONVERT_HINT}")
+    manifest_bytes = _read_regular_file(manifest_path, SIZE_LIMITS[MANIFEST_FILE])
+    manifest = _check_manifest(_strict_json(manifest_bytes, str(manifest_path)), str(manifest_path))
+    model_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+    if expected_sha256 is not None and model_sha256 != expected_sha256:
+        raise ModelIntegrityError(f"{manifest_path}: model sha256 {model_sha256} is not the expected {expected_sha256}")
+    extra = sorted(set(entries) - set(DATA_FILES) - {MANIFEST_FILE})
+    if extra:
+        raise ModelIntegrityError(f"{directory}: unexpected files {extra[:5]} beside the model; refused")
+    contents: dict[str, bytes] = {}
+    for name in DATA_FILES:
+        entry = manifest["files"][name]
+        path = directory / name
+        data = _read_regular_file(path, entry["size"])  # larger than the manifest says: refused unread
+        if len(data) != entry["size"]:
+            raise ModelIntegrityError(f"{path}: {len(data)} bytes, the manifest says {entry['size']}; refused")
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != entry["sha256"]:
+            raise ModelIntegrityError(f"{path}: sha256 {digest} does not match the manifest's {entry['sha256']}; refused")
+        contents[name] = data
+    spec = _check_model_json(_strict_json(contents[MODEL_FILE], str(directory / MODEL_FILE)), str(directory / MODEL_FILE))
+    where = str(directory / ARRAYS_FILE)
+    arrays = _read_arrays(contents[ARRAYS_FILE], spec, where)
+    try:
+        scorer = LinearTextModel(
+            word_terms=_terms(arrays["word_vocab"], spec["word"]["n_features"], "word_vocab", where),
+            char_terms=_terms(arrays["char_vocab"], spec["char"]["n_features"], "char_vocab", where),
+            word_idf=arrays["word_idf"],
+            char_idf=arrays["char_idf"],
+            word_ngram_range=tuple(spec["word"]["ngram_range"]),
+            char_ngram_range=tuple(spec["char"]["ngram_range"]),
+            coef=arrays["coef"],
+            intercept=arrays["intercept"],
+            classes=spec["classes"],
+        )
+    except ValueError as exc:
+        raise ModelIntegrityError(f"{where}: {exc}") from None
+    fusion = check_fusion(manifest["fusion"], str(manifest_path))
+    return PortableModel(scorer, fusion, manifest["model_id"], model_sha256, manifest)
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, array, version=(1, 0), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _arrays_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """An npz archive whose bytes depend on the arrays only (np.savez stamps the clock)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for name, dtype in ARRAY_DTYPES.items():  # fixed member order
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            info.create_system = 3  # the same bytes on every OS
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, _npy_bytes(np.ascontiguousarray(arrays[name], dtype=dtype)))
+    return buf.getvalue()
+
+
+def _vocab_blob(terms: list[str], name: str) -> np.ndarray:
+    bad = next((t for t in terms if "\n" in t), None)
+    if bad is not None:
+        raise ValueError(f"{name}: term {bad!r} contains a newline, the separator of the stored vocabulary")
+    return np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8)
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True, allow_nan=False) + "\n").encode("ascii")
+
+
+def save_model(
+    model: LinearTextModel,
+    directory: str | Path,
+    *,
+    model_id: str,
+    fusion: FusionConfig,
+    corpus_sha256: str,
+    taxonomy_sha256: str,
+    taxonomy_version: str,
+    seed: int,
+    training: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    converted_from: dict[str, Any] | None = None,
+    reproducibility: str = DEFAULT_REPRODUCIBILITY,
+) -> str:
+    """Write ``model`` as a format-2 directory (new or empty) and return its model sha256.
+
+    Deterministic: the same model and arguments give the same bytes, hence the same hash.
+    The manifest is checked as the loader checks it before anything is written.
+    """
+    out = Path(directory)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FileExistsError(f"{out}: expected a new or empty directory (a model directory holds only its own files)")
+    a = model.to_arrays()
+    arrays = {
+        "word_vocab": _vocab_blob(a["word_terms"], "word_terms"),
+        "char_vocab": _vocab_blob(a["char_terms"], "char_terms"),
+        "word_idf": a["word_idf"],
+        "char_idf": a["char_idf"],
+        "coef": a["coef"],
+        "intercept": a["intercept"],
+    }
+    files = {
+        ARRAYS_FILE: _arrays_bytes(arrays),
+        MODEL_FILE: _json_bytes(_model_json(a["classes"], a["word_ngram_range"], a["char_ngram_range"],
+                                            len(a["word_terms"]), len(a["char_terms"]))),
+    }
+    manifest: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "model_id": model_id,
+        "created_by": f"dualuse {__version__}",
+        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} for name, data in files.items()},
+        "classes": list(CATEGORIES),
+        "fusion": _fusion_json(fusion),
+        "taxonomy_sha256": taxonomy_sha256,
+        "taxonomy_version": taxonomy_version,
+        "corpus_sha256": corpus_sha256,
+        "seed": int(seed),
+        "training": training or {},
+        "metrics": metrics or {},
+        "reproducibility": reproducibility,
+    }
+    if converted_from is not None:
+        manifest["converted_from"] = converted_from
+    manifest_bytes = _json_bytes(manifest)
+    _check_manifest(_strict_json(manifest_bytes, MANIFEST_FILE), MANIFEST_FILE)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in {**files, MANIFEST_FILE: manifest_bytes}.items():  # manifest last: a partial write never loads
+        (out / name).write_bytes(data)
+    return hashlib.sha256(manifest_bytes).hexdigest()
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def linear_model_from_classifier(classifier: Any) -> LinearTextModel:
+    """The arrays of a fitted :class:`dualuse.model.TextClassifier`, as a :class:`LinearTextModel`.
+
+    Refuses (``ValueError``) any setting the scorer would compute differently, rather than
+    converting a model into one that predicts something else.
+    """
+    word, char, lr = classifier.word_vectorizer_, classifier.char_vectorizer_, classifier.classifier_
+    if getattr(classifier, "singular_words", False) or char is None:
+        raise ValueError("classifier: only word + char_wb models without singular_words can be converted")
+    common = {"input": "content", "lowercase": False, "strip_accents": None, "preprocessor": None, "binary": False,
+              "sublinear_tf": True, "use_idf": True, "norm": "l2", "dtype": np.float32}
+    checks = [(word, {**common, "analyzer": "word", "tokenizer": None, "stop_words": None,
+                      "token_pattern": WORD_TOKEN_PATTERN}), (char, {**common, "analyzer": "char_wb"})]
+    for vectorizer, wanted in checks:
+        wrong = {k: getattr(vectorizer, k) for k, v in wanted.items() if getattr(vectorizer, k) != v}
+        if wrong:
+            raise ValueError(f"{vectorizer.analyzer} vectorizer: unsupported settings {wrong}")
+    if getattr(lr, "solver", "lbfgs") == "liblinear" or getattr(lr, "multi_class", "auto") == "ovr":
+        raise ValueError("classifier: one-vs-rest logistic regression cannot be converted (the scorer is multinomial)")
+
+    def terms(vocabulary: dict[str, int]) -> list[str]:
+        out = [""] * len(vocabulary)
+        for term, index in vocabulary.items():
+            out[index] = term
+        return out
+
+    return LinearTextModel(
+        word_terms=terms(word.vocabulary_),
+        word_idf=np.asarray(word.idf_),
+        word_ngram_range=tuple(word.ngram_range),
+        char_terms=terms(char.vocabulary_),
+        char_idf=np.asarray(char.idf_),
+        char_ngram_range=tuple(char.ngram_range),
+        coef=np.asarray(lr.coef_),
+        intercept=np.asarray(lr.intercept_),
+        classes=[str(c) for c in lr.classes_],
+    )
+
+
+def convert(source: str | Path, destination: str | Path) -> str:
+    """Convert a format-1 (pickle) model directory into a format-2 one; returns the model sha256.
+
+    Needs scikit-learn: the pickle is read by :func:`dualuse.persistence.load_model`, which
+    verifies its manifest and unpickles through the allow-list.
+    """
+    from .persistence import load_model as load_pickle_model
+    from .persistence import read_manifest
+
+    old = load_pickle_model(source)
+    manifest = read_manifest(source)
+    return save_model(
+        linear_model_from_classifier(old.classifier),
+        destination,
+        model_id=manifest.model_id,
+        fusion=old.fusion,
+        corpus_sha256=manifest.corpus_sha256,
+        taxonomy_sha256=manifest.taxonomy_sha256,
+        taxonomy_version=manifest.taxonomy_version,
+        seed=int(manifest.training.get("seed", old.classifier.random_state)),
+        training=manifest.training,
+        metrics=manifest.metrics,
+        converted_from={"format_version": 1, "model_sha256": manifest.model_sha256,
+                        "sklearn_version": manifest.sklearn_version},
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m dualuse.model_format convert SRC DST`` or ``verify DIR``."""
+    parser = argparse.ArgumentParser(prog="python -m dualuse.model_format", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    conv = sub.add_parser("convert", help="convert a format-1 pickle model directory to format 2 (needs scikit-learn)")
+    conv.add_argument("source")
+    conv.add_argument("destination")
+    ver = sub.add_parser("verify", help="verify a format-2 model directory and print its id and model sha256")
+    ver.add_argument("directory")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "convert":
+            digest = convert(args.source, args.destination)
+            print(f"wrote {args.destination}: model sha256 {digest}")
+        else:
+            model = load_model(args.directory)
+            print(f"{model.model_id}: model sha256 {model.sha256}")
+    except (ModelIntegrityError, FileExistsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
