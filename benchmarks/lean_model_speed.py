@@ -30,10 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's dualuse, not an installed one
 
 from dualuse.categories import CATEGORIES
-from dualuse.model_format import load_model as load_portable
+from dualuse.persistence import load_model as load_portable
 from dualuse.normalize import normalize
-from dualuse.persistence import load_model as load_pickle
-from dualuse.persistence import packaged_model_dir
+from dualuse.training.legacy_pickle import load_pickle_model as load_pickle
 
 
 def distinct_lines(count: int, seed: int) -> list[str]:
@@ -51,13 +50,15 @@ def distinct_lines(count: int, seed: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--old", required=True, help="a format-1 (pickle) model directory, e.g. the 0.1.0 model: "
+                        "git show da5586a:dualuse/data/model/model.pkl > OLD/model.pkl (and manifest.json)")
     parser.add_argument("--single", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args()
-    old = load_pickle(packaged_model_dir())
-    new = load_portable(ROOT / "dualuse" / "data" / "model_v2")
+    old = load_pickle(args.old)
+    new = load_portable(ROOT / "dualuse" / "data" / "model")
     scorer = new.scorer
 
     def old_one(text: str) -> None:

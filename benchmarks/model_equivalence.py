@@ -1,7 +1,7 @@
 """The format-2 model (plain arrays) must predict what the format-1 pickle predicts.
 
-Loads the shipped pickle through the guarded loader (``dualuse.persistence.load_model``,
-needs scikit-learn) and the converted arrays (``dualuse.model_format.load_model``, numpy and
+Loads the shipped pickle through the guarded loader (``dualuse.training.legacy_pickle``,
+needs scikit-learn) and the converted arrays (``dualuse.persistence.load_model``, numpy and
 scipy only), folds every text of the corpus, evaluation, dev, blind and sample files as the
 engine does (``normalize(text).text``) and compares, row by row:
 
@@ -12,7 +12,7 @@ engine does (``normalize(text).text``) and compares, row by row:
   category of every row and a second category cycling through all four; lists must be
   identical (names, contributions and order).
 
-Run from the repository root: ``python benchmarks/model_equivalence.py`` (about 3 minutes
+Run from the repository root: ``python benchmarks/model_equivalence.py --old OLD_DIR --new NEW_DIR`` (about 3 minutes
 on two cores). Exits 1 if anything differs.
 """
 
@@ -30,10 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's dualuse, not an installed one
 
 from dualuse.categories import CATEGORIES
-from dualuse.model_format import load_model as load_portable
+from dualuse.persistence import load_model as load_portable
 from dualuse.normalize import normalize
-from dualuse.persistence import load_model as load_pickle
-from dualuse.persistence import packaged_model_dir
+from dualuse.training.legacy_pickle import load_pickle_model as load_pickle
 
 TOLERANCE = 1e-9
 CHUNK = 2000
@@ -57,9 +56,11 @@ def _texts(path: Path, column: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--new", default=str(ROOT / "dualuse" / "data" / "model_v2"), help="format-2 model directory")
+    parser.add_argument("--old", required=True, help="a format-1 (pickle) model directory, e.g. the 0.1.0 model: "
+                        "git show da5586a:dualuse/data/model/model.pkl > OLD/model.pkl (and manifest.json)")
+    parser.add_argument("--new", default=str(ROOT / "dualuse" / "data" / "model"), help="format-2 model directory")
     args = parser.parse_args()
-    old = load_pickle(packaged_model_dir())
+    old = load_pickle(args.old)
     new = load_portable(args.new)
     scorer = new.scorer
     print(f"old: {old.model_id} sha256 {old.sha256[:12]} (pickle)")

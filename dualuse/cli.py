@@ -113,17 +113,81 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return EXIT_ROW_PROBLEMS if summary.problem_rows else EXIT_OK
 
 
+def _missing_data(data: str, needs: tuple[str, ...]) -> str | None:
+    """Why ``data`` cannot serve a build-time command, or None when it has every file it needs."""
+    from pathlib import Path
+
+    missing = [n for n in needs if not (Path(data) / n).exists()]
+    if not missing:
+        return None
+    return (
+        f"--data: expected a data folder holding {', '.join(missing)}, got {data!r}; these commands need "
+        "the data/ folder of a clone of the repository (an installed wheel does not carry it)"
+    )
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
+    """Train a model from data/ into --out, or into the package with --into-package."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from .persistence import packaged_model_dir
     from .training.train import train
 
-    model = train(args.data, args.out, seed=args.seed)
-    print(f"trained {model.model_id}; sha256 {model.sha256}")
+    problem = _missing_data(args.data, ("corpus/nomenclature.csv", "synthetic/negatives.txt", "dev/invoice_lines.tsv"))
+    if problem:
+        print(f"dualuse: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if (args.out is None) == (not args.into_package):
+        print("dualuse: error: train: give --out DIR (a new or empty directory) or --into-package, not both", file=sys.stderr)
+        return EXIT_USAGE
+    if args.out is not None:
+        out = Path(args.out)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            print(f"dualuse: error: --out: expected a new or empty directory, got {str(out)!r}", file=sys.stderr)
+            return EXIT_USAGE
+        model = train(args.data, out, seed=args.seed)
+    else:
+        target = packaged_model_dir()
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            model = train(args.data, Path(tmp) / "model", seed=args.seed)
+            old = Path(tmp) / "previous"
+            target.rename(old)  # the old model goes away with the temporary directory
+            shutil.move(str(Path(tmp) / "model"), str(target))
+    print(f"trained {model.model_id}; model sha256 {model.sha256}")
+    return EXIT_OK
+
+
+def _cmd_model_convert(args: argparse.Namespace) -> int:
+    """Convert a format-1 (pickle) model directory to format 2."""
+    from .training.legacy_pickle import convert
+
+    try:
+        digest = convert(args.source, args.destination)
+    except (FileExistsError, ValueError) as exc:
+        print(f"dualuse: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {args.destination}: model sha256 {digest}")
+    return EXIT_OK
+
+
+def _cmd_model_verify(args: argparse.Namespace) -> int:
+    """Verify a model directory and print its id and model sha256."""
+    from .persistence import load_model
+
+    model = load_model(args.directory)
+    print(f"{model.model_id}: model sha256 {model.sha256}")
     return EXIT_OK
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .training.evaluate import evaluate, format_report
 
+    problem = _missing_data(args.data, ("eval",))
+    if problem:
+        print(f"dualuse: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     report = evaluate(data_dir=args.data, engine=_engine_from_args(args), sets=args.set or None)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return EXIT_OK
@@ -161,7 +225,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def engine_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", metavar="DIR", help="a model directory (model.pkl + manifest.json); default: embedded model")
+        p.add_argument("--model", metavar="DIR", help="a model directory (manifest.json, model.json, arrays.npz); default: embedded model")
         p.add_argument("--taxonomy", metavar="FILE", help="a taxonomy TOML file; default: packaged taxonomy")
 
     p = sub.add_parser("classify", help="classify one description")
@@ -188,8 +252,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("train", help="rebuild the model from data/ (corpus + synthetic lines + dev fusion fit)")
-    p.add_argument("--data", default="data")
-    p.add_argument("--out", default=None, help="model directory (default: the package's embedded model)")
+    p.add_argument("--data", default="data", help="the repository's data/ folder (default: ./data)")
+    p.add_argument("--out", default=None, help="write the model into this new or empty directory")
+    p.add_argument("--into-package", action="store_true", help="replace the installed package's embedded model")
     p.add_argument("--seed", type=int, default=None)
     p.set_defaults(func=_cmd_train)
 
@@ -199,6 +264,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     engine_options(p)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("model", help="model directory commands")
+    msub = p.add_subparsers(dest="model_command", required=True)
+    m = msub.add_parser("convert", help="convert a format-1 (pickle) model directory to format 2 (needs scikit-learn)")
+    m.add_argument("source")
+    m.add_argument("destination")
+    m.set_defaults(func=_cmd_model_convert)
+    m = msub.add_parser("verify", help="verify a model directory; print its id and model sha256")
+    m.add_argument("directory")
+    m.set_defaults(func=_cmd_model_verify)
 
     p = sub.add_parser("data", help="data commands")
     dsub = p.add_subparsers(dest="data_command", required=True)

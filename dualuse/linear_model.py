@@ -38,7 +38,7 @@ WORD_TOKEN_PATTERN = r"(?u)\b\w[\w\-]*\b"
 _WORD_TOKEN = re.compile(WORD_TOKEN_PATTERN)
 
 #: Memory budget of the per-process cache of each distinct word's character n-gram indices.
-#: Bounded in bytes, not entries: one 20,000-character token costs ~400 kB (issue #18, item 12).
+#: Bounded in bytes, not entries: one 20,000-character token costs ~400 kB.
 DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
 # Per-entry cost of a cache slot beyond its key and value objects (hash table slot and
 # growth slack), so the byte count does not undercount many short words.
@@ -322,7 +322,7 @@ class LinearTextModel:
     # ------------------------------------------------------------------ plain data
 
     def to_arrays(self) -> dict[str, Any]:
-        """The arrays and parameters that define the model (what :mod:`dualuse.model_format` saves)."""
+        """The arrays and parameters that define the model (what :mod:`dualuse.persistence` saves)."""
         n_word = self.n_word_features
         return {
             "word_terms": list(self._word_terms),

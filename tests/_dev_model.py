@@ -30,7 +30,7 @@ def dev_texts_and_labels() -> tuple[tuple[str, ...], tuple[str, ...]]:
 @lru_cache(maxsize=1)
 def dev_classifier():
     """A fitted TextClassifier (min_df=1, so rare n-grams and exact ties are in the model)."""
-    from dualuse.model import TextClassifier
+    from dualuse.training.estimator import TextClassifier
 
     texts, labels = dev_texts_and_labels()
     return TextClassifier(min_df=1, random_state=0).fit(list(texts), list(labels))

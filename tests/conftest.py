@@ -57,20 +57,26 @@ def _small_training_set():
 
 
 @pytest.fixture(scope="session")
-def small_model_dir(tmp_path_factory):
-    """A small model trained and saved once per session (directory with manifest)."""
-    from dualuse.fusion import FusionConfig
-    from dualuse.training.estimator import TextClassifier
+def small_classifier():
+    """A small TextClassifier fitted once per session (scikit-learn objects)."""
     from dualuse.normalize import fold
+    from dualuse.training.estimator import TextClassifier
+
+    frame = _small_training_set()
+    return TextClassifier(max_features=50_000, random_state=0).fit([fold(t) for t in frame["text"]], frame["label"])
+
+
+@pytest.fixture(scope="session")
+def small_model_dir(tmp_path_factory, small_classifier):
+    """The small classifier saved as a model directory (format 2, with its manifest)."""
+    from dualuse.fusion import FusionConfig
     from dualuse.persistence import save_model
     from dualuse.taxonomy import default_taxonomy
 
-    frame = _small_training_set()
-    clf = TextClassifier(max_features=50_000, random_state=0).fit([fold(t) for t in frame["text"]], frame["label"])
     out = tmp_path_factory.mktemp("small_model")
     tax = default_taxonomy()
-    save_model(clf, out, model_id="small-test-model", fusion=FusionConfig(), corpus_sha256="0" * 64,
-               taxonomy_sha256=tax.sha256, taxonomy_version=tax.version)
+    save_model(small_classifier.to_linear_model(), out, model_id="small-test-model", fusion=FusionConfig(),
+               corpus_sha256="0" * 64, taxonomy_sha256=tax.sha256, taxonomy_version=tax.version, seed=0)
     return out
 
 

@@ -115,8 +115,8 @@ def test_refuses_a_vectorizer_it_would_imitate_wrongly(dev_texts):
         WordCachedCharTfidf(lowering)
 
 
-def test_model_uses_it_and_never_pickles_the_cache(small_engine):
-    clf = small_engine.model.classifier
+def test_model_uses_it_and_never_pickles_the_cache(small_classifier):
+    clf = small_classifier
     texts = ["CNC lathe 16K20", "germanium lens 25 mm", "stm32f407vgt6"]
     # what the classifier computed before the fast path: scikit-learn's own vectorisers
     features = sparse.hstack([clf.word_vectorizer_.transform(texts), clf.char_vectorizer_.transform(texts)]).tocsr()

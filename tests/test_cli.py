@@ -46,9 +46,9 @@ def test_tampered_model_is_integrity_error(capsys, small_model_dir, tmp_path) ->
 
     d = tmp_path / "m"
     shutil.copytree(small_model_dir, d)
-    (d / "model.pkl").write_bytes(b"not a model")
+    (d / "arrays.npz").write_bytes(b"not a model")
     assert main(["classify", "lathe", "--model", str(d)]) == EXIT_INTEGRITY
-    assert "was not loaded" in capsys.readouterr().err
+    assert "arrays.npz" in capsys.readouterr().err
 
 
 def test_unknown_subcommand_exits_2() -> None:

@@ -20,6 +20,7 @@ import pytest
 
 import dualuse
 from dualuse import persistence
+from dualuse.training import legacy_pickle as legacy
 from dualuse.api import classify
 from dualuse.batch import score_frame
 from dualuse.errors import EmptyTextError, ModelIntegrityError, TaxonomyError
@@ -296,9 +297,13 @@ def test_taxonomy_size_limit_holds_on_the_bytes_read(tmp_path, monkeypatch) -> N
 
 
 @pytest.fixture
-def model_copy(small_model_dir, tmp_path):
+def model_copy(small_classifier, tmp_path):
+    """A format-1 (pickle) directory: what the converter reads, through the guarded loader."""
+    from dualuse.fusion import FusionConfig
+
     dst = tmp_path / "model"
-    shutil.copytree(small_model_dir, dst)
+    legacy.save_pickle_model(small_classifier, dst, model_id="small-test-model", fusion=FusionConfig(),
+                             corpus_sha256="0" * 64, taxonomy_sha256="0" * 64, taxonomy_version="0")
     return dst
 
 
@@ -341,20 +346,20 @@ def test_code_running_pickle_refused_before_the_callable_runs(model_copy, tmp_pa
     marker = tmp_path / "pwned"
     _forge(model_copy, _evil_payloads(marker)[name])
     with pytest.raises(ModelIntegrityError, match="which is not on the allow-list; refused"):
-        persistence.load_model(model_copy)
+        legacy.load_pickle_model(model_copy)
     assert not marker.exists()
 
 
 def test_pickle_of_an_allowed_but_wrong_type_is_refused(model_copy) -> None:
     _forge(model_copy, pickle.dumps(object(), protocol=5))  # builtins.object is on the allow-list
     with pytest.raises(ModelIntegrityError, match="expected a dualuse TextClassifier, got object"):
-        persistence.load_model(model_copy)
+        legacy.load_pickle_model(model_copy)
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        pytest.param(b"{" + b" " * (persistence.MAX_MANIFEST_BYTES + 1) + b"}", "exceeds the 1000000-byte limit", id="oversized"),
+        pytest.param(b"{" + b" " * (legacy.MAX_MANIFEST_BYTES + 1) + b"}", "exceeds the 1000000-byte limit", id="oversized"),
         pytest.param(b"format_version = 1\n", "not valid UTF-8 JSON", id="toml-not-json"),
         pytest.param(b"\xff\xfe{\x00}\x00", "not valid UTF-8 JSON", id="utf16"),
         pytest.param(b'{"format_version": 1', "not valid UTF-8 JSON", id="truncated-json"),
@@ -365,10 +370,10 @@ def test_pickle_of_an_allowed_but_wrong_type_is_refused(model_copy) -> None:
 )
 def test_bad_manifest_refused_before_unpickling(model_copy, monkeypatch, content, message) -> None:
     calls = []
-    monkeypatch.setattr(persistence, "_unpickle", lambda payload: calls.append(1))
+    monkeypatch.setattr(legacy, "_unpickle", lambda payload: calls.append(1))
     (model_copy / "manifest.json").write_bytes(content)
     with pytest.raises(ModelIntegrityError) as info:
-        persistence.load_model(model_copy)
+        legacy.load_pickle_model(model_copy)
     assert message in str(info.value)
     assert calls == []
 
@@ -376,7 +381,7 @@ def test_bad_manifest_refused_before_unpickling(model_copy, monkeypatch, content
 def test_deeply_nested_manifest_refused(model_copy) -> None:
     (model_copy / "manifest.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(ModelIntegrityError, match="not valid UTF-8 JSON"):
-        persistence.load_model(model_copy)
+        legacy.load_pickle_model(model_copy)
 
 
 @pytest.mark.parametrize("extra", [{"unknown": 1}, {"model_sha256": "../" * 21 + "a"}, {"fusion": {"max_chars": "x"}}],
@@ -386,14 +391,14 @@ def test_manifest_fields_validated(model_copy, extra) -> None:
     manifest.update(extra)
     (model_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelIntegrityError, match="model manifest .*: field"):
-        persistence.load_model(model_copy)
+        legacy.load_pickle_model(model_copy)
 
 
 def test_manifest_that_is_a_directory(model_copy) -> None:
     (model_copy / "manifest.json").unlink()
     (model_copy / "manifest.json").mkdir()
     with pytest.raises(ModelIntegrityError, match="cannot read it"):
-        persistence.load_model(model_copy)
+        legacy.load_pickle_model(model_copy)
 
 
 def test_model_file_name_absolute_path_refused(model_copy, tmp_path) -> None:
@@ -403,7 +408,7 @@ def test_model_file_name_absolute_path_refused(model_copy, tmp_path) -> None:
     manifest["model_file"] = str(outside)
     (model_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelIntegrityError, match="plain file name"):
-        persistence.load_model(model_copy)
+        legacy.load_pickle_model(model_copy)
 
 
 # ---------------------------------------------------------------------------- where models load from

@@ -20,7 +20,6 @@ from scipy import sparse
 from dualuse.categories import CATEGORIES
 from dualuse.errors import InputTypeError
 from dualuse.linear_model import LinearTextModel
-from dualuse.model_format import linear_model_from_classifier
 from dualuse.normalize import normalize
 
 ODD_TEXTS = [
@@ -49,7 +48,7 @@ def classifier():
 
 @pytest.fixture(scope="session")
 def scorer(classifier):
-    return linear_model_from_classifier(classifier)
+    return classifier.to_linear_model()
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +78,7 @@ def test_features_equal_scikit_learn_for_a_chunk_and_one_text_at_a_time(classifi
 
 
 def test_probabilities_equal_scikit_learn_bit_for_bit(classifier, scorer, texts):
-    want = classifier.predict_proba(texts)  # CATEGORIES order
+    want = classifier.predict_proba_features(classifier.features(texts))  # CATEGORIES order
     assert want.dtype == np.float32
     got = scorer.predict_proba(texts)
     assert got.dtype == np.float32 and got.shape == (len(texts), len(CATEGORIES))
@@ -122,16 +121,16 @@ def test_empty_input_gives_empty_outputs(scorer):
 @given(st.lists(st.text(alphabet=st.sampled_from(list("abcnlthe -x07\t\u00e9Жй数 ")), max_size=40), min_size=1, max_size=12))
 def test_features_equal_scikit_learn_on_generated_texts(generated):
     classifier = dev_classifier()
-    scorer = linear_model_from_classifier(classifier)
+    scorer = classifier.to_linear_model()
     _assert_same_matrix(scorer.features(generated), _sklearn_features(classifier, generated))
-    np.testing.assert_array_equal(scorer.predict_proba(generated), classifier.predict_proba(generated))
+    np.testing.assert_array_equal(scorer.predict_proba(generated), classifier.predict_proba_features(classifier.features(generated)))
 
 
 def test_word_cache_is_bounded_in_bytes(classifier):
     limit = 200_000
-    scorer = linear_model_from_classifier(classifier)
+    scorer = classifier.to_linear_model()
     scorer._cache_limit = limit  # as LinearTextModel(cache_bytes=limit) would set it
-    reference = linear_model_from_classifier(classifier)
+    reference = classifier.to_linear_model()
     long_words = [("lathe" + str(i)) * 4000 for i in range(30)]  # ~22,000 characters each
     texts = [w + " cnc" for w in long_words] + [f"part{i} lathe" for i in range(3000)]
     got = scorer.features(texts)

@@ -20,23 +20,26 @@ import numpy as np
 import pytest
 from _dev_model import dev_classifier, dev_texts_and_labels
 
-from dualuse.engine import FusionConfig
+from dualuse.cli import main as cli_main
 from dualuse.errors import ModelIntegrityError
-from dualuse.model_format import (
+from dualuse.fusion import FusionConfig
+from dualuse.persistence import (
     ARRAYS_FILE,
     MANIFEST_FILE,
     MODEL_FILE,
     _arrays_bytes,
-    convert,
-    linear_model_from_classifier,
     load_model,
-    main,
     save_model,
 )
+from dualuse.training.legacy_pickle import convert, save_pickle_model
+
+
+def main(argv: list[str]) -> int:
+    return cli_main(["model", *argv])
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_V2 = ROOT / "dualuse" / "data" / "model_v2"
-CONVERT_COMMAND = "python -m dualuse.model_format convert"
+SHIPPED = ROOT / "dualuse" / "data" / "model"
+CONVERT_COMMAND = "dualuse model convert"
 
 
 def _save(scorer, directory: Path) -> str:
@@ -48,7 +51,7 @@ def _save(scorer, directory: Path) -> str:
 def saved(tmp_path_factory):
     """A format-2 directory of the dev classifier, and its model sha256."""
     directory = tmp_path_factory.mktemp("format2") / "model"
-    return directory, _save(linear_model_from_classifier(dev_classifier()), directory)
+    return directory, _save(dev_classifier().to_linear_model(), directory)
 
 
 @pytest.fixture
@@ -92,7 +95,7 @@ def test_round_trip_predicts_what_the_classifier_predicts(saved):
     directory, digest = saved
     model = load_model(directory)
     texts = list(dev_texts_and_labels()[0])
-    np.testing.assert_array_equal(model.predict_proba(texts), dev_classifier().predict_proba(texts))
+    np.testing.assert_array_equal(model.predict_proba(texts), dev_classifier().predict_proba_features(dev_classifier().features(texts)))
     assert model.explain(texts[0], "none") == dev_classifier().explain(texts[0], "none")
     assert model.sha256 == digest == hashlib.sha256((directory / MANIFEST_FILE).read_bytes()).hexdigest()
     assert model.model_id == "dev-test-model" and model.fusion == FusionConfig()
@@ -104,7 +107,7 @@ def test_round_trip_predicts_what_the_classifier_predicts(saved):
 def test_saving_is_deterministic(saved, tmp_path):
     directory, digest = saved
     again = tmp_path / "again"
-    assert _save(linear_model_from_classifier(dev_classifier()), again) == digest
+    assert _save(dev_classifier().to_linear_model(), again) == digest
     for name in os.listdir(directory):
         assert (again / name).read_bytes() == (directory / name).read_bytes(), name
     # the archive carries no clock: members are dated 1980-01-01 whatever the time
@@ -116,14 +119,14 @@ def test_saving_is_deterministic(saved, tmp_path):
 def test_save_refuses_a_non_empty_directory(saved, tmp_path):
     (tmp_path / "x").write_text("")
     with pytest.raises(FileExistsError):
-        _save(linear_model_from_classifier(dev_classifier()), tmp_path)
+        _save(dev_classifier().to_linear_model(), tmp_path)
 
 
 def test_shipped_model_v2_loads_and_pins_its_hash():
-    model = load_model(SHIPPED_V2)
-    assert load_model(SHIPPED_V2, expected_sha256=model.sha256).sha256 == model.sha256
+    model = load_model(SHIPPED)
+    assert load_model(SHIPPED, expected_sha256=model.sha256).sha256 == model.sha256
     with pytest.raises(ModelIntegrityError, match="not the expected"):
-        load_model(SHIPPED_V2, expected_sha256="0" * 64)
+        load_model(SHIPPED, expected_sha256="0" * 64)
     assert model.predict_proba(["cnc lathe"]).argmax() == 0
     assert model.manifest["converted_from"]["format_version"] == 1
 
@@ -324,26 +327,29 @@ def test_manifest_that_is_not_strict_json_is_refused(model_dir, text):
 # ----------------------------------------------------------------------------- the old format
 
 
-def test_pickle_model_is_refused_with_the_conversion_command(tmp_path):
-    from dualuse.persistence import packaged_model_dir
+def _pickle_dir(directory: Path) -> Path:
+    save_pickle_model(dev_classifier(), directory, model_id="dev-pickle", fusion=FusionConfig(none_bias=1.5),
+                      corpus_sha256="2" * 64, taxonomy_sha256="3" * 64, taxonomy_version="t")
+    return directory
 
-    message = _refused(packaged_model_dir(), "format_version 1", CONVERT_COMMAND)
+
+def test_pickle_model_is_refused_with_the_conversion_command(tmp_path):
+    old = _pickle_dir(tmp_path / "old")
+    message = _refused(old, "format_version 1", CONVERT_COMMAND)
     assert "dualuse train" in message
-    shutil.copy(packaged_model_dir() / "model.pkl", tmp_path / "model.pkl")  # a pickle without its manifest
-    _refused(tmp_path, "model.pkl", CONVERT_COMMAND)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(old / "model.pkl", bare / "model.pkl")  # a pickle without its manifest
+    _refused(bare, "model.pkl", CONVERT_COMMAND)
 
 
 def test_convert_command_turns_a_pickle_directory_into_an_equal_model(tmp_path):
-    from dualuse.persistence import save_model as save_pickle
-
-    old = tmp_path / "old"
-    save_pickle(dev_classifier(), old, model_id="dev-pickle", fusion=FusionConfig(none_bias=1.5), corpus_sha256="2" * 64,
-                taxonomy_sha256="3" * 64, taxonomy_version="t")
+    old = _pickle_dir(tmp_path / "old")
     assert main(["convert", str(old), str(tmp_path / "new")]) == 0
     assert convert(old, tmp_path / "again") == load_model(tmp_path / "new").sha256  # same bytes each run
     model = load_model(tmp_path / "new")
     texts = list(dev_texts_and_labels()[0])
-    np.testing.assert_array_equal(model.predict_proba(texts), dev_classifier().predict_proba(texts))
+    np.testing.assert_array_equal(model.predict_proba(texts), dev_classifier().predict_proba_features(dev_classifier().features(texts)))
     assert model.fusion.none_bias == 1.5 and model.model_id == "dev-pickle"
     assert model.manifest["converted_from"]["format_version"] == 1
     assert main(["verify", str(tmp_path / "new")]) == 0
@@ -370,10 +376,10 @@ LOADER_PROBE = textwrap.dedent(
         calls.append(kwargs.get("allow_pickle", "default"))
         return real_load(*args, **kwargs)
     np.load = recording_load
-    from dualuse.model_format import load_model
+    from dualuse.persistence import load_model
     model = load_model(sys.argv[1])
     model.predict_proba(["5-axis cnc machining centre", "potato chips"])
-    model.explain("cnc lathe", "machine_tools")
+    model.top_features(model.features(["cnc lathe"]), ["machine_tools"])
     assert calls and all(c is False for c in calls), calls
     # joblib is imported by this probe itself (to trap joblib.load); scikit-learn must not be at all
     loaded = sorted(m for m in sys.modules if m.split(".")[0] == "sklearn")
@@ -384,25 +390,26 @@ LOADER_PROBE = textwrap.dedent(
 
 
 def test_loading_never_unpickles_and_needs_no_scikit_learn():
-    result = subprocess.run([sys.executable, "-c", LOADER_PROBE, str(SHIPPED_V2)], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", LOADER_PROBE, str(SHIPPED)], capture_output=True, text=True,
                             cwd=ROOT, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok")
 
 
-def test_engine_with_the_converted_model_classifies_as_with_the_pickle():
+def test_engine_with_the_converted_model_classifies_as_with_the_pickle(tmp_path):
     import pandas as pd
 
     from dualuse.api import classify_batch
     from dualuse.engine import Engine
-    from dualuse.persistence import load_model as load_pickle
-    from dualuse.persistence import packaged_model_dir
     from dualuse.taxonomy import default_taxonomy
+    from dualuse.training.legacy_pickle import load_pickle_model
 
     sample = pd.read_csv(ROOT / "data" / "sample" / "trade_records.csv", dtype=str, keep_default_na=False)
     texts, codes = sample["description"].tolist()[:60], [c or None for c in sample["hs_code"].tolist()[:60]]
-    old_engine = Engine(default_taxonomy(), load_pickle(packaged_model_dir()))
-    new_model = load_model(SHIPPED_V2)
+    old_dir = _pickle_dir(tmp_path / "old")
+    old_engine = Engine(default_taxonomy(), load_pickle_model(old_dir))
+    convert(old_dir, tmp_path / "new")
+    new_model = load_model(tmp_path / "new")
     new_engine = Engine(default_taxonomy(), new_model)
     old = classify_batch(texts, hs_codes=codes, engine=old_engine)
     new = classify_batch(texts, hs_codes=codes, engine=new_engine)

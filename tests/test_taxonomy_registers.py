@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from dualuse.engine import Engine, FusionConfig
-from dualuse.taxonomy import Brand, brand_patterns, load_taxonomy
+from dualuse.brands import brand_patterns
+from dualuse.taxonomy import Brand, load_taxonomy
 
 with (Path(__file__).parent.parent / "data/dev/registers.tsv").open(encoding="utf-8", newline="") as _fh:
     ROWS = list(csv.DictReader(_fh, delimiter="\t"))

@@ -23,9 +23,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..categories import CATEGORIES
 from ..errors import InputTypeError, describe
+from ..linear_model import WORD_TOKEN_PATTERN, LinearTextModel
 from .char_ngrams import WordCachedCharTfidf
 
-__all__ = ["TextClassifier", "WORD_TOKEN_PATTERN"]
+__all__ = ["TextClassifier"]
 
 
 def _check_texts(X: object, name: str = "X") -> list[str]:
@@ -38,8 +39,6 @@ def _check_texts(X: object, name: str = "X") -> list[str]:
     return texts
 
 
-#: Word tokens: scikit-learn's default pattern, with hyphens kept inside a word ("5-axis").
-WORD_TOKEN_PATTERN = r"(?u)\b\w[\w\-]*\b"
 
 
 class TextClassifier(ClassifierMixin, BaseEstimator):
@@ -232,6 +231,66 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """The most probable class per text (an element of :attr:`classes_`)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def top_features(self, features: sparse.csr_matrix, categories: Sequence[str | None], top_k: int = 5) -> list[list[tuple[str, float]]]:
+        """Per row of a :meth:`features` matrix, the ``top_k`` features that raise that row's
+        category's log-odds most (value x coefficient relative to the mean class); ``[]`` for ``None``."""
+        rel = self.relative_coef()
+        index = {c: k for k, c in enumerate(CATEGORIES)}
+        indptr, indices, data = features.indptr, features.indices, features.data
+        out: list[list[tuple[str, float]]] = []
+        for row, category in enumerate(categories):
+            if category is None:
+                out.append([])
+                continue
+            cols = indices[indptr[row]:indptr[row + 1]]
+            contrib = data[indptr[row]:indptr[row + 1]] * rel[index[category]][cols]
+            order = np.argsort(-contrib)[:top_k]
+            out.append([(str(self.feature_names_[cols[j]]), float(contrib[j])) for j in order if contrib[j] > 0])
+        return out
+
+
+    def to_linear_model(self) -> LinearTextModel:
+        """The fitted arrays as the lean runtime scorer (:class:`~dualuse.linear_model.LinearTextModel`),
+        which is what a model file stores.
+
+        Refuses (``ValueError``) any setting the scorer would compute differently, rather than
+        converting a model into one that predicts something else.
+        """
+        check_is_fitted(self, "classifier_")
+        word, char, lr = self.word_vectorizer_, self.char_vectorizer_, self.classifier_
+        if char is None:
+            raise ValueError("classifier: only word + char_wb models can be converted (char_ngram_range is None)")
+        if len(lr.classes_) < 3:
+            raise ValueError("classifier: a binary logistic regression has one coefficient row; the scorer is multinomial")
+        common = {"input": "content", "lowercase": False, "strip_accents": None, "preprocessor": None, "binary": False,
+                  "sublinear_tf": True, "use_idf": True, "norm": "l2", "dtype": np.float32}
+        checks = [(word, {**common, "analyzer": "word", "tokenizer": None, "stop_words": None,
+                          "token_pattern": WORD_TOKEN_PATTERN}), (char, {**common, "analyzer": "char_wb"})]
+        for vectorizer, wanted in checks:
+            wrong = {k: getattr(vectorizer, k) for k, v in wanted.items() if getattr(vectorizer, k) != v}
+            if wrong:
+                raise ValueError(f"{vectorizer.analyzer} vectorizer: unsupported settings {wrong}")
+        if getattr(lr, "solver", "lbfgs") == "liblinear" or getattr(lr, "multi_class", "auto") == "ovr":
+            raise ValueError("classifier: one-vs-rest logistic regression cannot be converted (the scorer is multinomial)")
+
+        def terms(vocabulary: dict[str, int]) -> list[str]:
+            out = [""] * len(vocabulary)
+            for term, index in vocabulary.items():
+                out[index] = term
+            return out
+
+        return LinearTextModel(
+            word_terms=terms(word.vocabulary_),
+            word_idf=np.asarray(word.idf_),
+            word_ngram_range=tuple(word.ngram_range),
+            char_terms=terms(char.vocabulary_),
+            char_idf=np.asarray(char.idf_),
+            char_ngram_range=tuple(char.ngram_range),
+            coef=np.asarray(lr.coef_),
+            intercept=np.asarray(lr.intercept_),
+            classes=[str(c) for c in lr.classes_],
+        )
 
     def explain(self, text: str, category: str, top_k: int = 5) -> list[tuple[str, float]]:
         """The features of ``text`` that raise ``category``'s log-odds most (coef x value)."""

@@ -13,8 +13,12 @@
    their hard negatives, and short trade terms) and a held-out fifth of the tariff corpus:
    weight and bias by mean macro-F1, the temperature by log-loss (calibration). Five-fold cross-validated figures are
    recorded beside the in-sample ones so nobody mistakes one for the other;
-5. writes ``model.pkl`` and ``manifest.json`` (versions, classes, hashes of corpus,
-   taxonomy and model, fusion parameters, metrics).
+5. writes the model as plain arrays and JSON (:mod:`dualuse.persistence`, format 2) with its
+   manifest (hashes of every file, corpus and taxonomy, seed, fusion parameters, metrics).
+
+Every fit runs with one BLAS thread (threadpoolctl, which scikit-learn installs), so thread
+settings do not move the last bits of the coefficients; what a rebuild on another machine
+reproduces is stated in the manifest's ``reproducibility`` note.
 
 No evaluation-only set is read here.
 """
@@ -32,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from ..categories import CATEGORIES, NONE_INDEX
 from ..engine import Engine
@@ -39,6 +44,7 @@ from ..fusion import FusionConfig, fuse
 from ..model import FittedModel
 from ..normalize import fold
 from ..persistence import save_model
+from ..persistence import load_model
 from ..taxonomy import Taxonomy, default_taxonomy
 from .estimator import TextClassifier
 from .evaluate import DEV_SET, load_set, macro_f1_from_confusion
@@ -48,6 +54,13 @@ __all__ = ["train", "fit_fusion", "fusion_set", "FusionSet", "training_frame", "
 
 log = logging.getLogger(__name__)
 SEED = 20240412  # fixed: same data + seed -> same model
+REPRODUCIBILITY = (
+    "Deterministic on one machine: the same data/ and seed give the same arrays and the same model "
+    "sha256 (every fit runs with one BLAS thread, so thread settings do not matter; tested in two "
+    "processes). On another CPU or BLAS build the fit may differ in the last bits of the coefficients: "
+    "a rebuild then gives the same category on every evaluation row and probabilities within 1e-2, "
+    "so compare a rebuild by its predictions, not by its hash."
+)
 
 KEYWORD_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 NONE_BIASES = (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
@@ -220,22 +233,21 @@ def probe_split(frame: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, pd
 
 
 def train(
-    data_dir: str | Path = "data",
-    out_dir: str | Path | None = None,
+    data_dir: str | Path,
+    out_dir: str | Path,
     *,
     taxonomy: Taxonomy | None = None,
     seed: int = SEED,
     classifier: TextClassifier | None = None,
 ) -> FittedModel:
-    """Train the model from ``data_dir`` and write it (with its manifest) to ``out_dir``.
+    """Train the model from ``data_dir`` and write it to ``out_dir`` (a new or empty directory).
 
-    ``out_dir`` defaults to the package's ``dualuse/data/model`` (the embedded default).
-    Returns the fitted model, ready for :class:`~dualuse.engine.Engine`.
+    Returns the fitted model as loaded back from ``out_dir``, ready for
+    :class:`~dualuse.engine.Engine`. To replace the package's embedded model, use
+    ``dualuse train --into-package`` (the command writes elsewhere and swaps it in).
     """
-    from ..persistence import load_model, packaged_model_dir
-
     data_dir = Path(data_dir)
-    out = Path(out_dir) if out_dir is not None else packaged_model_dir()
+    out = Path(out_dir)
     taxonomy = taxonomy or default_taxonomy()
     t0 = time.perf_counter()
     frame = training_frame(data_dir, taxonomy, seed=seed)
@@ -248,7 +260,8 @@ def train(
     # 1. fusion parameters are fitted on data the model did not see: the dev sets and a
     #    held-out fifth of the tariff corpus, with a model fitted on the other four fifths
     probe_frame, held_out = probe_split(frame, seed)
-    probe = make_classifier().fit([fold(t) for t in probe_frame["text"]], probe_frame["label"].tolist())
+    with threadpool_limits(limits=1):
+        probe = make_classifier().fit([fold(t) for t in probe_frame["text"]], probe_frame["label"].tolist())
     probe_engine = Engine(taxonomy, FittedModel(probe, FusionConfig(), "probe", "0" * 64))
     sets = []
     for name in FUSION_SETS:
@@ -264,7 +277,8 @@ def train(
     texts = [fold(t) for t in frame["text"]]
     clf = make_classifier()
     log.info("fitting on %d lines (%s)", len(texts), frame["label"].value_counts().to_dict())
-    clf.fit(texts, frame["label"].tolist())
+    with threadpool_limits(limits=1):
+        clf.fit(texts, frame["label"].tolist())
     t_fit = time.perf_counter() - t0
 
     counts = frame.groupby(["source", "label"]).size()
@@ -280,13 +294,15 @@ def train(
     }
     model_id = f"dualuse-tfidf-lr-{taxonomy.version}-s{seed}"
     save_model(
-        clf,
+        clf.to_linear_model(),
         out,
         model_id=model_id,
         fusion=fusion,
         corpus_sha256=corpus_sha,
         taxonomy_sha256=taxonomy.sha256,
         taxonomy_version=taxonomy.version,
+        seed=seed,
+        reproducibility=REPRODUCIBILITY,
         training={
             "seed": seed,
             "rows": int(len(frame)),

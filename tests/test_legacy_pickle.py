@@ -11,9 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from dualuse import persistence
 from dualuse.errors import ModelCompatibilityError, ModelIntegrityError
-from dualuse.persistence import load_model, read_manifest
+from dualuse.training import legacy_pickle as persistence
+from dualuse.training.legacy_pickle import load_pickle_model as load_model
+from dualuse.training.legacy_pickle import read_manifest, save_pickle_model
+
+
+@pytest.fixture(scope="module")
+def small_model_dir(small_classifier, tmp_path_factory):
+    """The session's small classifier as a format-1 (pickle) directory, as dualuse 0.1 wrote them."""
+    from dualuse.fusion import FusionConfig
+
+    out = tmp_path_factory.mktemp("pickle_model")
+    save_pickle_model(small_classifier, out, model_id="small-test-model", fusion=FusionConfig(),
+                      corpus_sha256="0" * 64, taxonomy_sha256="0" * 64, taxonomy_version="0")
+    return out
 
 
 @pytest.fixture
@@ -126,52 +138,3 @@ def test_model_file_name_cannot_escape_directory(model_copy, no_unpickling) -> N
     (model_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelIntegrityError, match="plain file name"):
         load_model(model_copy)
-
-
-def test_training_is_deterministic(tmp_path) -> None:
-    from conftest import _small_training_set
-
-    from dualuse.training.estimator import TextClassifier
-    from dualuse.normalize import fold
-
-    frame = _small_training_set().sample(n=1500, random_state=0)
-    texts = [fold(t) for t in frame["text"]]
-    a = TextClassifier(max_features=20_000).fit(texts, frame["label"])
-    b = TextClassifier(max_features=20_000).fit(texts, frame["label"])
-    probe = ["cnc lathe", "fpga xc7a35t", "binoculars 10x42", "t-shirt"]
-    assert (a.predict_proba(probe) == b.predict_proba(probe)).all()
-
-
-_FIT_AND_HASH = '''
-import hashlib, pickle, sys
-sys.path.insert(0, sys.argv[1])
-from conftest import _small_training_set
-from dualuse.training.estimator import TextClassifier
-from dualuse.normalize import fold
-frame = _small_training_set().sample(n=800, random_state=0)
-model = TextClassifier(max_features=5_000).fit([fold(t) for t in frame["text"]], frame["label"])
-print(hashlib.sha256(pickle.dumps(model)).hexdigest())
-'''
-
-
-def test_two_fits_in_two_processes_pickle_to_the_same_bytes() -> None:
-    # the model file's hash is the provenance: a rebuild from data/ must give the same bytes,
-    # not only the same predictions (memory addresses differ between processes)
-    tests_dir = str(Path(__file__).resolve().parent)
-    digests = {
-        subprocess.run([sys.executable, "-c", _FIT_AND_HASH, tests_dir], capture_output=True, text=True,
-                       check=True, timeout=300).stdout.strip()
-        for _ in range(2)
-    }
-    assert len(digests) == 1 and len(next(iter(digests))) == 64
-
-
-def test_shipped_model_was_fitted_with_the_packaged_taxonomy() -> None:
-    """The fusion of the embedded model is fitted on keyword evidence of one taxonomy; shipping
-    a taxonomy edit without `dualuse train` would pair the model with evidence it never saw."""
-    from dualuse.persistence import packaged_model_dir
-    from dualuse.taxonomy import default_taxonomy
-
-    manifest = read_manifest(packaged_model_dir())
-    taxonomy = default_taxonomy()
-    assert (manifest.taxonomy_version, manifest.taxonomy_sha256) == (taxonomy.version, taxonomy.sha256)

@@ -1,0 +1,280 @@
+"""The schema of a taxonomy file: pydantic models that validate it, and the pattern safety check.
+
+Everything a TOML taxonomy may contain is declared here (families, subcategories with terms
+per language, patterns, HS prefixes, CHPL tiers and control-list references, exclusions, the
+brand registry); :mod:`dualuse.taxonomy` loads files against it.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .categories import Family
+
+__all__ = [
+    "Language",
+    "LANGUAGES",
+    "Terms",
+    "Pattern",
+    "Subcategory",
+    "Exclusion",
+    "Series",
+    "Brand",
+    "FamilyInfo",
+    "TaxonomyFile",
+    "check_pattern_is_safe",
+    "MAX_TERM_CHARS",
+    "MAX_PATTERN_CHARS",
+]
+
+Language = Literal["en", "ru", "zh", "de", "fr", "es", "it", "tr", "ja", "ko", "other"]
+LANGUAGES: tuple[str, ...] = ("en", "ru", "zh", "de", "fr", "es", "it", "tr", "ja", "ko", "other")
+
+MAX_TERM_CHARS = 80
+MAX_PATTERN_CHARS = 120
+
+_ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+_HS_PREFIX = r"^\d{4,10}$"
+_CHPL_TIER = r"^(1|2|3\.A|3\.B|4\.A|4\.B)$"
+_CONTROL_REF = r"^\d[A-E]\d{3}[a-z0-9.]*$"
+
+TermList = Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TERM_CHARS)]], Field(max_length=2000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Terms(_Strict):
+    """Terms per language code. Matching is case-, width- and homoglyph-insensitive."""
+
+    en: TermList = []
+    ru: TermList = []
+    zh: TermList = []
+    de: TermList = []
+    fr: TermList = []
+    es: TermList = []
+    it: TermList = []
+    tr: TermList = []
+    ja: TermList = []
+    ko: TermList = []
+    other: TermList = []
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(language, term)`` pairs in file order."""
+        for lang in LANGUAGES:
+            for term in getattr(self, lang):
+                yield lang, term
+
+
+class Pattern(_Strict):
+    """A part-number or model-series pattern (a restricted regular expression).
+
+    The pattern is matched case-insensitively at the start of a token (not preceded by a
+    letter or digit); the reported span extends to the end of the token, so ``stm32[fghl]\\d``
+    reports the whole ``STM32F407VGT6``.
+    """
+
+    #: ``brand:<maker>:<series>`` ids are generated from the brand registry (see :class:`Brand`).
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+(:[a-z0-9_]+){0,2}$")]
+    regex: Annotated[str, Field(min_length=2, max_length=MAX_PATTERN_CHARS)]
+    note: str = ""
+    weight: Annotated[float, Field(gt=0, le=3)] = 1.0
+
+    @field_validator("regex")
+    @classmethod
+    def _safe_regex(cls, value: str) -> str:
+        check_pattern_is_safe(value)
+        return value
+
+
+class Subcategory(_Strict):
+    """One subcategory of a family, with everything that identifies it."""
+
+    id: Annotated[str, Field(pattern=_ID)]
+    family: Family
+    label: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    terms: Terms
+    #: Terms that point at the family but are ambiguous alone; they weigh less.
+    weak_terms: Terms = Terms()
+    patterns: list[Pattern] = []
+    #: Makers whose names appear on invoices (used to generate training lines, not as terms).
+    brands: list[str] = []
+    hs_prefixes: list[Annotated[str, Field(pattern=_HS_PREFIX)]] = []
+    chpl_tiers: list[Annotated[str, Field(pattern=_CHPL_TIER)]] = []
+    control_refs: list[Annotated[str, Field(pattern=_CONTROL_REF)]] = []
+
+    @model_validator(mode="after")
+    def _has_terms(self) -> Subcategory:
+        if not any(True for _ in self.terms.items()) and not self.patterns:
+            raise ValueError("a subcategory needs at least one term or pattern")
+        return self
+
+
+class Exclusion(_Strict):
+    """Phrases that cancel matches of the listed families.
+
+    ``scope = "overlap"`` cancels a term only where the phrase covers it (``potato chips``
+    cancels ``chips`` but not ``IC chips`` elsewhere in the line); the phrase consumes its
+    text, so it covers terms of every family, whatever ``families`` says; ``scope = "text"``
+    cancels every match of the listed families in the whole description (``coffee`` cancels
+    ``grinder``); ``scope = "head"`` names an item that is outside the families even when one
+    of their terms describes it: it covers like ``overlap`` and also cancels a term of the
+    listed families right before it in the same noun phrase (``telescope tripod``, ``lathe
+    cutting tools``) or after "for" in its complement (``cutting tools for lathes``).
+    Phrases are matched like terms. ``spares`` lists subcategories of those families whose
+    terms the exclusion leaves standing: "for wood" cancels a CNC router, but a laser cutter
+    shapes any material and stays a machine tool (LABELS.md, HS 8456).
+    """
+
+    id: Annotated[str, Field(pattern=_ID)]
+    phrases: Terms
+    families: Annotated[list[Family], Field(min_length=1)]
+    scope: Literal["overlap", "head", "text"] = "overlap"
+    spares: list[str] = []
+    note: str = ""
+
+
+#: Weight of a maker's model series found in a text: a series names the product line, like
+
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9 .+&'/-]*$"
+_SERIES = r"^[A-Za-z0-9][A-Za-z0-9 .+/-]*#?$"
+
+
+class Series(_Strict):
+    """A model series of a maker, as written on invoices: ``VF`` (Haas), ``Quick Turn`` (Mazak).
+
+    ``model = true`` (written ``"VF#"`` in the short form) requires a model number after the
+    series name ("VF-2", "ST 30Y"), for names too short to stand for the line-up without one.
+    Otherwise a name ending in a letter must end at a non-letter ("Thermion", not
+    "Thermionic"), and a name ending in a digit is a part-number stem that letters may follow
+    ("STM32" in "STM32F407").
+    ``alone = true`` also matches the series without the maker's name (``Robodrill``,
+    ``Thermion``): only for names that mean nothing else. ``subcategory`` overrides the
+    brand's when a maker's line-up spans subcategories (Haas ST lathes beside VF mills).
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=40, pattern=_SERIES)]
+    model: bool = False
+    alone: bool = False
+    subcategory: Annotated[str, Field(pattern=_ID)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: object) -> object:
+        if isinstance(value, str):
+            name = value.strip()
+            return {"name": name[:-1], "model": True} if name.endswith("#") else {"name": name}
+        return value
+
+
+class Brand(_Strict):
+    """A maker and its model series, as evidence for one subcategory (``[[brand]]`` entries).
+
+    Expanded at load into (a) each alias as a weak term of the subcategory, when
+    ``brand_alone`` is true (only for makers whose products are all, or nearly all, in the
+    family: a Nikon may be a camera, a Fanuc a robot), and (b) patterns of weight
+    :data:`BRAND_SERIES_WEIGHT` that match an alias followed by one of the series ("Haas
+    VF-4SS" reads ``brand:haas_automation:machining_centres`` over "Haas VF-4SS": the id names
+    the maker, the matched text the series as written), and a series alone when it is marked
+    ``alone`` (``brand:fanuc:robodrill``).
+    An entry may group several makers of one kind (fiber-laser makers) under one ``maker``. ``source`` says where the line-up comes from (the maker's
+    catalogue or website): every series is a fact a reviewer can check.
+    """
+
+    maker: Annotated[str, Field(min_length=1, max_length=60)]
+    aliases: Annotated[list[Annotated[str, Field(min_length=2, max_length=40, pattern=_NAME)]], Field(min_length=1, max_length=60)]
+    subcategory: Annotated[str, Field(pattern=_ID)]
+    brand_alone: bool = True
+    series: Annotated[list[Series], Field(max_length=100)] = []
+    source: Annotated[str, Field(min_length=1)]
+
+
+class FamilyInfo(_Strict):
+    """Human-readable description of a family."""
+
+    label: str
+    description: str = ""
+
+
+class TaxonomyFile(_Strict):
+    """The schema of a taxonomy TOML file."""
+
+    schema_version: Literal[1]
+    name: Annotated[str, Field(min_length=1)]
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+([.-][0-9A-Za-z.]+)?$")]
+    description: str = ""
+    families: dict[Family, FamilyInfo] = {}
+    subcategories: Annotated[list[Subcategory], Field(alias="subcategory")] = []
+    exclusions: Annotated[list[Exclusion], Field(alias="exclusion")] = []
+    brands: Annotated[list[Brand], Field(alias="brand")] = []
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def check_pattern_is_safe(regex: str) -> None:
+    """Refuse patterns that could backtrack catastrophically or that do more than match.
+
+    Allowed: literals, character classes, groups, alternation, bounded or simple repeats,
+    optional parts (``(a|b)?``, ``(x\\d+)?``), inline flags. Refused: a repeat or an alternation inside a repeat (``(a+)+``,
+    ``(a|aa)+``), more than one repeat of more than 20 (``\\w+\\w+x`` is cubic),
+    back-references, look-arounds, conditionals, and anything ``re`` warns about.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. FutureWarning "possible nested set"
+            compiled = re.compile(regex)
+    except (re.error, Warning) as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    if compiled.groups > 10:
+        raise ValueError("too many groups (at most 10)")
+    try:  # the parser is private API; its name changed in 3.11
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = sre_parse.parse(regex)
+    long_repeats = [0]
+    _walk_regex(parsed, sre_parse, inside_repeat=False, long_repeats=long_repeats)
+
+
+def _walk_regex(items, sre_parse, *, inside_repeat: bool, long_repeats: list[int]) -> None:  # noqa: ANN001
+    names = sre_parse
+    for op, arg in items:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, hi, sub = arg
+            if inside_repeat:  # anything repeated inside a repeat, even an optional part
+                raise ValueError("nested repeats (a repeat inside a repeat) can backtrack catastrophically")
+            if hi is names.MAXREPEAT and lo > 20:
+                raise ValueError("unbounded repeat with a large minimum")
+            if hi is names.MAXREPEAT or hi > 20:
+                long_repeats[0] += 1
+                if long_repeats[0] > 1:
+                    raise ValueError("more than one long repeat (e.g. \\w+\\w+) can backtrack polynomially")
+            # inside an optional part (max 1, tried at most twice) repeats and alternations are fine
+            _walk_regex(sub, sre_parse, inside_repeat=hi != 1, long_repeats=long_repeats)
+        elif name == "SUBPATTERN":
+            _walk_regex(arg[-1], sre_parse, inside_repeat=inside_repeat, long_repeats=long_repeats)
+        elif name == "BRANCH":
+            if inside_repeat:
+                raise ValueError("an alternation inside a repeat ((a|aa)+) can backtrack exponentially")
+            for branch in arg[1]:
+                _walk_regex(branch, sre_parse, inside_repeat=inside_repeat, long_repeats=long_repeats)
+        elif name in ("GROUPREF", "GROUPREF_EXISTS", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP"):
+            raise ValueError(f"{name.lower()} is not allowed in taxonomy patterns")
+        elif name in ("LITERAL", "NOT_LITERAL", "IN", "ANY", "AT", "RANGE", "CATEGORY", "NEGATE"):
+            continue
+        else:  # anything new or unusual is refused rather than trusted
+            raise ValueError(f"regex construct {name} is not allowed in taxonomy patterns")
+
+
+# --------------------------------------------------------------------------- loading
