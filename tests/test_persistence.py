@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,13 +13,6 @@ import pytest
 from dualuse import persistence
 from dualuse.errors import ModelCompatibilityError, ModelIntegrityError
 from dualuse.persistence import load_model, read_manifest
-
-
-@pytest.fixture
-def model_copy(small_model_dir, tmp_path):
-    dst = tmp_path / "model"
-    shutil.copytree(small_model_dir, dst)
-    return dst
 
 
 @pytest.fixture
@@ -128,6 +120,7 @@ def test_model_file_name_cannot_escape_directory(model_copy, no_unpickling) -> N
         load_model(model_copy)
 
 
+@pytest.mark.slow  # two fits (about 30 s)
 def test_training_is_deterministic(tmp_path) -> None:
     from conftest import _small_training_set
 
@@ -154,6 +147,8 @@ print(hashlib.sha256(pickle.dumps(model)).hexdigest())
 '''
 
 
+@pytest.mark.slow  # two fits in two fresh processes
+@pytest.mark.timeout(900)  # each process may take up to its own 300 s limit
 def test_two_fits_in_two_processes_pickle_to_the_same_bytes() -> None:
     # the model file's hash is the provenance: a rebuild from data/ must give the same bytes,
     # not only the same predictions (memory addresses differ between processes)
