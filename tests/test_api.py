@@ -13,11 +13,6 @@ from dualuse import Classification, classify, classify_batch
 from dualuse.errors import EmptyTextError, InputTypeError, InvalidHSCodeError
 
 
-@pytest.fixture(scope="module")
-def engine(mini_engine):
-    return mini_engine
-
-
 @pytest.mark.parametrize(
     ("text", "hs_code", "category"),
     [
@@ -29,12 +24,12 @@ def engine(mini_engine):
         pytest.param("cotton T-shirt", None, "none", id="clear-miss"),
     ],
 )
-def test_categories(engine, text, hs_code, category) -> None:
-    assert classify(text, hs_code=hs_code, engine=engine).category == category
+def test_categories(mini_engine, text, hs_code, category) -> None:
+    assert classify(text, hs_code=hs_code, engine=mini_engine).category == category
 
 
-def test_result_is_frozen_and_complete(engine) -> None:
-    r = classify("CNC lathe CK6150", hs_code="8458.11", engine=engine)
+def test_result_is_frozen_and_complete(mini_engine) -> None:
+    r = classify("CNC lathe CK6150", hs_code="8458.11", engine=mini_engine)
     with pytest.raises(ValidationError, match="frozen"):
         r.category = "none"  # type: ignore[misc]
     assert abs(sum(r.probabilities.values()) - 1.0) < 1e-9
@@ -54,20 +49,20 @@ def test_result_is_frozen_and_complete(engine) -> None:
     assert r.provenance.model_id is None
 
 
-def test_json_round_trip(engine) -> None:
-    r = classify("Станок токарный с ЧПУ 16К20", hs_code="8458 11 00", engine=engine)
+def test_json_round_trip(mini_engine) -> None:
+    r = classify("Станок токарный с ЧПУ 16К20", hs_code="8458 11 00", engine=mini_engine)
     assert Classification.model_validate_json(r.model_dump_json()) == r
 
 
-def test_wrong_hs_code_does_not_win_silently(engine) -> None:
-    r = classify("CNC lathe", hs_code="6109.10", engine=engine)  # a T-shirt code
+def test_wrong_hs_code_does_not_win_silently(mini_engine) -> None:
+    r = classify("CNC lathe", hs_code="6109.10", engine=mini_engine)  # a T-shirt code
     hs = [e for e in r.evidence if e.kind == "hs_code"][0]
     assert hs.agrees_with_text is False
     assert r.needs_review and "hs_text_disagreement" in r.review_reasons
 
 
-def test_hs_code_without_text_evidence_sends_to_review(engine) -> None:
-    r = classify("assorted spare parts", hs_code="9013.10", engine=engine)
+def test_hs_code_without_text_evidence_sends_to_review(mini_engine) -> None:
+    r = classify("assorted spare parts", hs_code="9013.10", engine=mini_engine)
     assert r.category == "optics"
     assert r.chpl_tier == "3.B" and r.needs_review
 
@@ -87,9 +82,9 @@ def test_hs_code_without_text_evidence_sends_to_review(engine) -> None:
         pytest.param(lambda e: classify_batch(["a", " "], engine=e), EmptyTextError, r"texts\[1\]: expected a non-empty", id="batch-empty"),
     ],
 )
-def test_errors_name_parameter_expected_and_received(engine, call, exc, message) -> None:
+def test_errors_name_parameter_expected_and_received(mini_engine, call, exc, message) -> None:
     with pytest.raises(exc, match=message):
-        call(engine)
+        call(mini_engine)
 
 
 def _mixed_descriptions(n: int, seed: int = 7) -> tuple[list[str], list[str | None]]:
@@ -101,10 +96,10 @@ def _mixed_descriptions(n: int, seed: int = 7) -> tuple[list[str], list[str | No
     return texts, [rng.choice(codes) for _ in range(n)]
 
 
-def test_batch_equals_loop_on_1000_mixed(engine) -> None:
+def test_batch_equals_loop_on_1000_mixed(mini_engine) -> None:
     texts, codes = _mixed_descriptions(1000)
-    batch = classify_batch(texts, hs_codes=codes, engine=engine)
-    loop = [classify(t, hs_code=c, engine=engine) for t, c in zip(texts, codes)]
+    batch = classify_batch(texts, hs_codes=codes, engine=mini_engine)
+    loop = [classify(t, hs_code=c, engine=mini_engine) for t, c in zip(texts, codes)]
     assert batch == loop
 
 
@@ -163,7 +158,5 @@ def test_repeated_descriptions_in_one_batch_keep_their_own_hs_codes(small_engine
         pytest.param("Binocular strap, neoprene", "none", id="strap-alone"),
     ],
 )
-def test_invoice_wording_with_the_default_model(text, category) -> None:
-    from dualuse.api import default_engine
-
-    assert classify(text, engine=default_engine()).category == category
+def test_invoice_wording_with_the_default_model(default_engine, text, category) -> None:
+    assert classify(text, engine=default_engine).category == category

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -16,27 +15,10 @@ from dualuse.errors import ColumnNotFoundError, InputTypeError, OptionError
 BIG = "CNC lathe spare parts " * 50_000  # ~1 MB
 
 
-def _default_model_available() -> bool:
-    return resources.files("dualuse").joinpath("data/model/manifest.json").is_file()
-
-
-@pytest.fixture(scope="module", params=["keyword", "small-model", "default"])
-def engine(request):
-    from dualuse.engine import Engine
-    from dualuse.taxonomy import default_taxonomy
-
-    if request.param == "keyword":
-        return Engine(default_taxonomy(), model=None)
-    if request.param == "small-model":  # a real fitted model (conftest trains it once per session)
-        try:
-            return request.getfixturevalue("small_engine")
-        except pytest.FixtureLookupError:
-            pytest.skip("no small_engine fixture in conftest")
-    if not _default_model_available():
-        pytest.skip("the embedded default model (dualuse/data/model/) is not built yet")
-    from dualuse.api import default_engine
-
-    return default_engine()
+@pytest.fixture(scope="module", params=["keyword_engine", "small_engine", "default_engine"])
+def any_engine(request):
+    """Each engine kind in turn: no model, the small trained model, the embedded default model."""
+    return request.getfixturevalue(request.param)
 
 
 ROWS = [
@@ -81,9 +63,9 @@ INDEXES = {
 
 
 @pytest.mark.parametrize("index_kind", list(INDEXES), ids=list(INDEXES))
-def test_rows_keep_index_order_and_get_their_status(engine, index_kind) -> None:
+def test_rows_keep_index_order_and_get_their_status(any_engine, index_kind) -> None:
     df = _frame(INDEXES[index_kind])
-    out = score_frame(df, "description", hs_column="hs_code", engine=engine, chunk_size=4)
+    out = score_frame(df, "description", hs_column="hs_code", engine=any_engine, chunk_size=4)
     assert len(out) == len(df)
     assert out.index.equals(df.index)
     assert list(out.columns) == list(df.columns) + list(OUTPUT_COLUMNS)
@@ -106,12 +88,12 @@ def test_rows_keep_index_order_and_get_their_status(engine, index_kind) -> None:
 
 
 @pytest.mark.parametrize("row_id", OK_IDS, ids=OK_IDS)
-def test_ok_rows_equal_classify(engine, row_id) -> None:
+def test_ok_rows_equal_classify(any_engine, row_id) -> None:
     df = _frame(INDEXES["strings"])
-    out = score_frame(df, "description", hs_column="hs_code", engine=engine, chunk_size=5)
+    out = score_frame(df, "description", hs_column="hs_code", engine=any_engine, chunk_size=5)
     row = out[out["record_id"] == row_id].iloc[0]
     _, text, hs, _ = next(r for r in ROWS if r[0] == row_id)
-    expected = classify(text, hs_code=hs, engine=engine)
+    expected = classify(text, hs_code=hs, engine=any_engine)
     assert row["category"] == expected.category
     assert row["confidence"] == expected.confidence
     assert (None if row["subcategory"] is pd.NA else row["subcategory"]) == expected.subcategory
@@ -122,9 +104,9 @@ def test_ok_rows_equal_classify(engine, row_id) -> None:
     assert row["matched_terms"] == "|".join(terms[:8] + (["..."] if len(terms) > 8 else []))
 
 
-def test_dtypes_and_empty_frame(engine) -> None:
-    out = score_frame(_frame(), "description", hs_column="hs_code", engine=engine)
-    empty = score_frame(_frame().iloc[:0], "description", hs_column="hs_code", engine=engine)
+def test_dtypes_and_empty_frame(any_engine) -> None:
+    out = score_frame(_frame(), "description", hs_column="hs_code", engine=any_engine)
+    empty = score_frame(_frame().iloc[:0], "description", hs_column="hs_code", engine=any_engine)
     assert len(empty) == 0
     for col in OUTPUT_COLUMNS:
         assert out[col].dtype == empty[col].dtype, col
@@ -134,23 +116,23 @@ def test_dtypes_and_empty_frame(engine) -> None:
         assert isinstance(out[col].dtype, pd.StringDtype), col
 
 
-def test_input_frame_is_not_modified(engine) -> None:
+def test_input_frame_is_not_modified(any_engine) -> None:
     df = _frame()
     before = df.copy()
-    score_frame(df, "description", engine=engine)
+    score_frame(df, "description", engine=any_engine)
     pd.testing.assert_frame_equal(df, before)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 7, 1000], ids=["chunk-1", "chunk-7", "chunk-1000"])
-def test_chunk_size_invariance(engine, chunk_size) -> None:
+def test_chunk_size_invariance(any_engine, chunk_size) -> None:
     df = _frame(INDEXES["non-unique"])
-    reference = score_frame(df, "description", hs_column="hs_code", engine=engine, chunk_size=len(df))
-    pd.testing.assert_frame_equal(score_frame(df, "description", hs_column="hs_code", engine=engine, chunk_size=chunk_size), reference)
+    reference = score_frame(df, "description", hs_column="hs_code", engine=any_engine, chunk_size=len(df))
+    pd.testing.assert_frame_equal(score_frame(df, "description", hs_column="hs_code", engine=any_engine, chunk_size=chunk_size), reference)
 
 
-def test_without_hs_column_codes_are_not_used(engine) -> None:
+def test_without_hs_column_codes_are_not_used(any_engine) -> None:
     df = pd.DataFrame({"description": ["spare parts"], "hs_code": ["8458.11"]})
-    out = score_frame(df, "description", engine=engine)
+    out = score_frame(df, "description", engine=any_engine)
     assert out["chpl_tier"].isna().all()
     assert out["status"].tolist() == ["ok"]
 
@@ -189,31 +171,31 @@ def test_bad_options_raise_before_work(kwargs, exc, needle) -> None:
     [pd.Series(["CNC lathe"], name="description"), ["CNC lathe"], {"description": ["CNC lathe"]}, None],
     ids=["series", "list", "dict", "none"],
 )
-def test_non_dataframe_input_is_refused(engine, value) -> None:
+def test_non_dataframe_input_is_refused(any_engine, value) -> None:
     with pytest.raises(InputTypeError, match="expected a pandas DataFrame"):
-        score_frame(value, "description", engine=engine)
+        score_frame(value, "description", engine=any_engine)
 
 
-def test_output_column_clash_is_refused(engine) -> None:
+def test_output_column_clash_is_refused(any_engine) -> None:
     df = _frame().assign(category="x")
     with pytest.raises(OptionError, match="'category'"):
-        score_frame(df, "description", engine=engine)
+        score_frame(df, "description", engine=any_engine)
 
 
-def test_duplicate_text_column_is_refused(engine) -> None:
+def test_duplicate_text_column_is_refused(any_engine) -> None:
     df = pd.DataFrame([["a", "b"]], columns=["description", "description"])
     with pytest.raises(OptionError, match="more than once"):
-        score_frame(df, "description", engine=engine)
+        score_frame(df, "description", engine=any_engine)
 
 
-def test_pandas_string_and_nullable_columns(engine) -> None:
+def test_pandas_string_and_nullable_columns(any_engine) -> None:
     df = pd.DataFrame(
         {
             "description": pd.array(["CNC lathe", pd.NA, "  ", "FPGA"], dtype="string"),
             "hs_code": pd.array(["8458.11", pd.NA, "", "bad"], dtype="string"),
         }
     )
-    out = score_frame(df, "description", hs_column="hs_code", engine=engine)
+    out = score_frame(df, "description", hs_column="hs_code", engine=any_engine)
     assert out["status"].tolist() == ["ok", "empty_text", "empty_text", "invalid_hs_code"]
 
 
@@ -247,9 +229,9 @@ def test_pyspark_map_in_pandas_recipe_equals_score_frame() -> None:
         from dualuse.batch import score_frame
         from dualuse.dask import cached_engine
 
-        engine = cached_engine(keyword_engine)  # once per Python worker process
+        any_engine = cached_engine(keyword_engine)  # once per Python worker process
         for pdf in batches:
-            yield score_frame(pdf, "description", hs_column="hs_code", engine=engine)
+            yield score_frame(pdf, "description", hs_column="hs_code", engine=any_engine)
 
     pdf = pd.DataFrame(
         {

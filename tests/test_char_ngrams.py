@@ -128,6 +128,7 @@ def test_model_uses_it_and_never_pickles_the_cache(small_classifier):
     np.testing.assert_array_equal(restored.predict_proba(texts), expected)
 
 
+@pytest.mark.slow  # three fits (about 30 s)
 def test_refitting_drops_the_caches_of_the_previous_fit(dev_texts) -> None:
     from dualuse.training.estimator import TextClassifier
 

@@ -22,16 +22,6 @@ HEADER = "record_id,description,hs_code\n"
 GOOD = ["R1,CNC lathe,8458.11\n", "R2,FPGA XC7Z020,8542.31\n", "R3,cotton t-shirt,6109.10\n"]
 
 
-@pytest.fixture()
-def cli_engine(keyword_engine):
-    """The CLI's default engine is the keyword-only engine (no embedded model needed)."""
-    from dualuse.api import set_default_engine
-
-    set_default_engine(keyword_engine)
-    yield keyword_engine
-    set_default_engine(None)
-
-
 def _score(src: Path, out: Path, *extra: str) -> int:
     return main(["score", str(src), "-o", str(out), "--text-column", "description", "--progress", "never", *extra])
 

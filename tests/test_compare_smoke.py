@@ -45,6 +45,8 @@ def test_stratified_subsample_keeps_families_and_is_seeded():
     assert list(sub.index) == sorted(sub.index)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # the benchmark script itself allows 600 s
 def test_quick_run_keywords_only_writes_results(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--contenders", "dualuse_keywords", "--out-dir", str(tmp_path),

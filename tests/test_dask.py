@@ -48,6 +48,7 @@ def client():
         yield c
 
 
+@pytest.mark.slow  # a two-process LocalCluster
 def test_score_dask_equals_score_frame_on_a_process_cluster(client) -> None:
     pdf = _frame()
     ddf = dd.from_pandas(pdf, npartitions=6)
@@ -58,6 +59,7 @@ def test_score_dask_equals_score_frame_on_a_process_cluster(client) -> None:
     pd.testing.assert_frame_equal(got, expected)
 
 
+@pytest.mark.slow  # a two-process LocalCluster
 def test_engine_is_built_once_per_worker_process(client) -> None:
     ddf = dd.from_pandas(_frame(), npartitions=8)
     score_dask(ddf, "description", engine_factory=keyword_engine).compute()
@@ -74,6 +76,7 @@ def test_engine_is_built_once_per_worker_process(client) -> None:
     assert sum(len(ids) for ids in per_worker.values()) >= 1
 
 
+@pytest.mark.slow  # a two-process LocalCluster
 def test_meta_matches_computed_dtypes(client) -> None:
     ddf = dd.from_pandas(_frame(2), npartitions=2)
     scored = score_dask(ddf, "description", engine_factory=keyword_engine)

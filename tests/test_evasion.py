@@ -4,8 +4,12 @@ Each row writes a term any reasonable taxonomy holds (lathe, machining centre, C
 microcontroller, thermal imager, binoculars, riflescope) the way someone hiding it might:
 spaced or dotted letters, Cyrillic / Greek look-alikes inside Latin words, full-width forms,
 zero-width characters and soft hyphens inside words, combining marks, leetspeak digits. The
-plain spelling is checked first: if the default taxonomy does not (yet) hold the term, the row
-is skipped and says so, rather than passing or failing for the wrong reason.
+plain spelling is checked first and must match: the default taxonomy is part of the package,
+so a term dropped from it fails the row (naming the term) rather than skipping it.
+
+Known gaps (SECURITY.md, "What it does not guarantee") are pinned as they are today: each is
+a plain test that the spelling is *not* caught, so a change that catches one is noticed (then
+move the row to EVASIONS and update SECURITY.md).
 
 Leetspeak is a second, narrow reading in the matcher (see ``dualuse/matcher.py``): part
 numbers and ordinary codes must match exactly as before, with no new false positives.
@@ -78,20 +82,13 @@ def _families(engine, text: str) -> set[str]:
 
 @pytest.mark.parametrize(("text", "family", "plain"), EVASIONS, ids=[repr(t)[1:-1] for t, _, _ in EVASIONS])
 def test_evasion_still_matches(keyword_engine, text: str, family: str, plain: str) -> None:
-    if family not in _families(keyword_engine, plain):
-        pytest.skip(f"the default taxonomy has no term {plain!r} for {family} (yet)")
+    assert family in _families(keyword_engine, plain), f"the default taxonomy has no term {plain!r} for {family}"
     r = classify(text, engine=keyword_engine)
     assert family in {e.family for e in r.matched_terms()}, [e.matched_text for e in r.matched_terms()]
     if classify(plain, engine=keyword_engine).category == family:  # not a weak term alone
         assert r.category == family
     for e in r.matched_terms():  # evidence shows the text as written, e.g. the leet spelling
         assert text[e.start : e.end] == e.matched_text
-
-
-def test_enough_evasion_rows_run(keyword_engine) -> None:
-    """Guard against a table that silently skips everything."""
-    known = {plain for _, family, plain in EVASIONS if family in _families(keyword_engine, plain)}
-    assert {"microcontroller", "thermal imager", "machining centre"} <= known
 
 
 def test_leet_evidence_shows_the_original_spelling(keyword_engine) -> None:
@@ -103,29 +100,40 @@ def test_leet_evidence_shows_the_original_spelling(keyword_engine) -> None:
 # ---------------------------------------------------------------------------- known limitations
 
 
-LIMITATIONS = [
+# (text, family, plain spelling the taxonomy knows); the same list as SECURITY.md
+KNOWN_GAPS = [
     pytest.param("micr o controller", "microelectronics", "microcontroller", id="word-split-by-a-space"),
-    pytest.param("mlcrocontroller", "microelectronics", "microcontroller", id="letter-l-for-i"),
-    pytest.param("\ua730\u1d18\u0262\u1d00", "microelectronics", "FPGA", id="small-capitals"),
-    pytest.param("micr0c0ntr0113r", "microelectronics", "microcontroller", id="more-digits-than-letters"),
-    pytest.param("th3rm4l 1m4g3r", "optics", "thermal imager", id="leet-word-with-as-many-digits-as-letters"),
+    pytest.param("mlcrocontroller", "microelectronics", "microcontroller", id="misspelling-l-for-i"),
+    pytest.param("\ua730\u1d18\u0262\u1d00", "microelectronics", "FPGA", id="small-capitals-without-decomposition"),
+    pytest.param("micr0c0ntr0113r", "microelectronics", "microcontroller", id="leet-with-more-digits-than-letters"),
+    pytest.param("th3rm4l 1m4g3r", "optics", "thermal imager", id="leet-with-as-many-digits-as-letters"),
 ]
 
 
-# not strict: the taxonomy is data and may learn some of these spellings; the table documents them
-@pytest.mark.xfail(strict=False, reason="known limitation (SECURITY.md): an adversary who knows the taxonomy can write around it")
-@pytest.mark.parametrize(("text", "family", "plain"), LIMITATIONS)
-def test_known_limitations(keyword_engine, text: str, family: str, plain: str) -> None:
+@pytest.mark.parametrize(("text", "family", "plain"), KNOWN_GAPS)
+def test_known_gap_is_not_caught(keyword_engine, text: str, family: str, plain: str) -> None:
+    """Known gap: an adversary who knows the taxonomy can write around it (SECURITY.md).
+
+    The plain spelling is caught; this spelling is not (no term, category none). If this
+    fails because the spelling is now caught, the gap is closed: move the row to EVASIONS.
+    """
     assert family in _families(keyword_engine, plain)
-    assert family in _families(keyword_engine, text)
+    r = classify(text, engine=keyword_engine)
+    assert r.matched_terms() == [], [e.matched_text for e in r.matched_terms()]
+    assert r.category == "none"
 
 
 # ---------------------------------------------------------------------------- no new false positives
 
 
-def _without_leet(matcher: KeywordMatcher) -> KeywordMatcher:
-    plain = KeywordMatcher(matcher.taxonomy)
-    plain._leet_re = None  # the ordinary pass only
+@pytest.fixture(scope="module")
+def matcher_without_leet(keyword_engine) -> KeywordMatcher:
+    """The packaged taxonomy's matcher with the ordinary pass only (built once: ~0.5 s)."""
+    plain = KeywordMatcher(keyword_engine.taxonomy)
+    plain._leet_re = None
+    # the comparison below means something only if this really switches the leet pass off
+    assert plain.match("m1crocontroller").matches == ()
+    assert keyword_engine.matcher.match("m1crocontroller").matches != ()
     return plain
 
 
@@ -140,20 +148,19 @@ CODES = [
 
 
 @pytest.mark.parametrize("text", CODES)
-def test_codes_and_ordinary_text_match_exactly_as_without_leet(keyword_engine, text: str) -> None:
-    matcher = keyword_engine.matcher
-    assert matcher.match(text) == _without_leet(matcher).match(text)
+def test_codes_and_ordinary_text_match_exactly_as_without_leet(keyword_engine, matcher_without_leet, text: str) -> None:
+    assert keyword_engine.matcher.match(text) == matcher_without_leet.match(text)
 
 
 @pytest.mark.parametrize(
     ("text", "pattern_ids"),
-    [("STM32F407", {"stm32"}), ("VF2 and VF-12", {"haas_vf"})],
+    [("STM32F407", {"stm32"}), ("VMC850 and VMC-1060", {"vmc_model"}), ("XC7Z020 and 16K20", {"xilinx", "su_lathe_model"})],
 )
 def test_part_number_patterns_unchanged(keyword_engine, text, pattern_ids) -> None:
+    # the patterns are in the packaged taxonomy (a missing one fails here, it is not skipped)
+    assert pattern_ids <= {p.id for s in keyword_engine.taxonomy.subcategories for p in s.patterns}
     found = {m.term for m in keyword_engine.matcher.match(text).matches if m.kind == "pattern"}
-    if not pattern_ids <= {p.id for s in keyword_engine.taxonomy.subcategories for p in s.patterns}:
-        pytest.skip("pattern not in the default taxonomy")
-    assert pattern_ids <= found
+    assert found == pattern_ids
 
 
 def test_leet_exclusion_reading_never_cancels(mini_taxonomy) -> None:

@@ -33,13 +33,6 @@ RECORDS = [
 FORMATS = ["csv", "tsv", "parquet", "jsonl"]
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    from dualuse.taxonomy import default_taxonomy
-
-    return Engine(default_taxonomy(), model=None)
-
-
 def write_records(path: Path, fmt: str, records=RECORDS) -> Path:
     frame = pd.DataFrame(records, dtype=object)
     if fmt == "csv":
@@ -70,16 +63,16 @@ def _text(v) -> str:
 
 @pytest.mark.parametrize("in_fmt", FORMATS)
 @pytest.mark.parametrize("out_fmt", FORMATS)
-def test_round_trip_keeps_rows_order_and_equals_score_frame(tmp_path, engine, in_fmt, out_fmt) -> None:
+def test_round_trip_keeps_rows_order_and_equals_score_frame(tmp_path, keyword_engine, in_fmt, out_fmt) -> None:
     src = write_records(tmp_path / f"in.{in_fmt}", in_fmt)
     dst = tmp_path / f"out.{out_fmt}"
-    summary = score_file(src, dst, text_column="description", hs_column="hs_code", engine=engine, chunk_size=3, progress="never")
+    summary = score_file(src, dst, text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=3, progress="never")
     assert summary.rows == len(RECORDS)
     out = read_output(dst, out_fmt)
     assert list(out.columns) == ["record_id", "description", "hs_code", "origin", *OUTPUT_COLUMNS]
     assert out["record_id"].tolist() == [r["record_id"] for r in RECORDS]
     assert [_text(v) for v in out["description"]] == [r["description"] for r in RECORDS]  # '' and 'NA' kept as text
-    expected = score_frame(pd.DataFrame(RECORDS, dtype=object), "description", hs_column="hs_code", engine=engine)
+    expected = score_frame(pd.DataFrame(RECORDS, dtype=object), "description", hs_column="hs_code", engine=keyword_engine)
     assert [_text(v) for v in out["status"]] == expected["status"].tolist()
     assert [_text(v) for v in out["category"]] == [_text(v) for v in expected["category"]]
     assert [_text(v) for v in out["matched_terms"]] == [_text(v) for v in expected["matched_terms"]]
@@ -88,9 +81,9 @@ def test_round_trip_keeps_rows_order_and_equals_score_frame(tmp_path, engine, in
     assert summary.statuses == expected["status"].value_counts().to_dict()
 
 
-def test_summary_counts(tmp_path, engine) -> None:
+def test_summary_counts(tmp_path, keyword_engine) -> None:
     src = write_records(tmp_path / "in.csv", "csv")
-    s = score_file(src, tmp_path / "out.csv", text_column="description", hs_column="hs_code", engine=engine, progress="never")
+    s = score_file(src, tmp_path / "out.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, progress="never")
     assert s.rows == 10
     assert sum(s.categories.values()) == s.rows - s.statuses.get("empty_text", 0)
     assert s.problem_rows == 4  # two empty texts, two invalid HS codes ('84x' and 'NA')
@@ -99,10 +92,10 @@ def test_summary_counts(tmp_path, engine) -> None:
     assert "line 6: empty_text" in text  # R5 is on physical line 6 of the file
 
 
-def test_parquet_keeps_column_types(tmp_path, engine) -> None:
+def test_parquet_keeps_column_types(tmp_path, keyword_engine) -> None:
     frame = pd.DataFrame({"id": [1, 2, 3], "description": ["CNC lathe", None, "FPGA"], "weight": [1.5, 2.0, None]})
     frame.to_parquet(tmp_path / "in.parquet", index=False)
-    score_file(tmp_path / "in.parquet", tmp_path / "out.parquet", text_column="description", engine=engine, progress="never")
+    score_file(tmp_path / "in.parquet", tmp_path / "out.parquet", text_column="description", engine=keyword_engine, progress="never")
     out = pd.read_parquet(tmp_path / "out.parquet")
     assert out["id"].tolist() == [1, 2, 3]
     assert str(out["id"].dtype) == "int64"
@@ -128,10 +121,10 @@ def _csv_bytes() -> bytes:
     )
 
 
-def test_malformed_csv_lines_are_kept_with_line_numbers(tmp_path, engine) -> None:
+def test_malformed_csv_lines_are_kept_with_line_numbers(tmp_path, keyword_engine) -> None:
     src = tmp_path / "in.csv"
     src.write_bytes(_csv_bytes())
-    s = score_file(src, tmp_path / "out.csv", text_column="description", hs_column="hs_code", engine=engine, chunk_size=2, progress="never")
+    s = score_file(src, tmp_path / "out.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=2, progress="never")
     out = read_output(tmp_path / "out.csv", "csv")
     assert len(out) == s.rows == 8
     assert out["status"].tolist() == [
@@ -154,7 +147,7 @@ def test_malformed_csv_lines_are_kept_with_line_numbers(tmp_path, engine) -> Non
     assert any("line 3" in p for p in s.problems)
 
 
-def test_invalid_json_lines_are_kept_with_line_numbers(tmp_path, engine) -> None:
+def test_invalid_json_lines_are_kept_with_line_numbers(tmp_path, keyword_engine) -> None:
     src = tmp_path / "in.jsonl"
     src.write_bytes(
         b"{not json}\n"  # line 1: invalid before the first object
@@ -166,7 +159,7 @@ def test_invalid_json_lines_are_kept_with_line_numbers(tmp_path, engine) -> None
         b'{"id": "J5", "text": "lens", "extra": 1}\n'  # line 7: extra key
         b"\n"
     )
-    s = score_file(src, tmp_path / "out.jsonl", text_column="text", engine=engine, progress="never")
+    s = score_file(src, tmp_path / "out.jsonl", text_column="text", engine=keyword_engine, progress="never")
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["status"] for r in rows] == [
         "malformed_line", "ok", "malformed_line", "malformed_line", "undecodable_text", "invalid_text_type", "ok"
@@ -180,25 +173,25 @@ def test_invalid_json_lines_are_kept_with_line_numbers(tmp_path, engine) -> None
     assert s.blank_lines == 1
 
 
-def test_bom_header_only_and_crlf(tmp_path, engine) -> None:
+def test_bom_header_only_and_crlf(tmp_path, keyword_engine) -> None:
     src = tmp_path / "in.csv"
     src.write_bytes(b"\xef\xbb\xbfid,description\r\n")
-    s = score_file(src, tmp_path / "out.csv", text_column="description", engine=engine, progress="never")
+    s = score_file(src, tmp_path / "out.csv", text_column="description", engine=keyword_engine, progress="never")
     assert s.rows == 0
     assert (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[0].startswith("id,description,category")
     src.write_bytes(b"\xef\xbb\xbfid,description\r\n1,CNC lathe\r\n2,\r\n")
-    score_file(src, tmp_path / "out.csv", text_column="description", engine=engine, progress="never")
+    score_file(src, tmp_path / "out.csv", text_column="description", engine=keyword_engine, progress="never")
     out = read_output(tmp_path / "out.csv", "csv")
     assert out["description"].tolist() == ["CNC lathe", ""]
     assert out["status"].tolist() == ["ok", "empty_text"]
 
 
-def test_jobs_give_identical_output(tmp_path, engine) -> None:
+def test_jobs_give_identical_output(tmp_path, keyword_engine) -> None:
     src = write_records(tmp_path / "in.csv", "csv", RECORDS * 30)
-    score_file(src, tmp_path / "one.csv", text_column="description", hs_column="hs_code", engine=engine, chunk_size=7, progress="never")
-    score_file(src, tmp_path / "two.csv", text_column="description", hs_column="hs_code", engine=engine, chunk_size=7, jobs=2, progress="never")
+    score_file(src, tmp_path / "one.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=7, progress="never")
+    score_file(src, tmp_path / "two.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=7, jobs=2, progress="never")
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
-    score_file(src, tmp_path / "auto.csv", text_column="description", hs_column="hs_code", engine=engine, chunk_size=7, jobs="auto", progress="never")
+    score_file(src, tmp_path / "auto.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=7, jobs="auto", progress="never")
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "auto.csv").read_bytes()
 
 
@@ -210,9 +203,9 @@ def test_auto_jobs_is_the_usable_cpus_capped() -> None:
 @pytest.mark.parametrize(
     ("mode", "shown"), [("always", True), ("never", False), ("auto", False)], ids=["always", "never", "auto-not-a-tty"]
 )
-def test_progress_goes_to_stderr_only(tmp_path, engine, capsys, mode, shown) -> None:
+def test_progress_goes_to_stderr_only(tmp_path, keyword_engine, capsys, mode, shown) -> None:
     src = write_records(tmp_path / "in.csv", "csv")
-    score_file(src, tmp_path / "out.csv", text_column="description", engine=engine, progress=mode)
+    score_file(src, tmp_path / "out.csv", text_column="description", engine=keyword_engine, progress=mode)
     captured = capsys.readouterr()
     assert captured.out == ""
     assert ("rows/s" in captured.err) is shown
@@ -235,10 +228,10 @@ def test_progress_goes_to_stderr_only(tmp_path, engine, capsys, mode, shown) -> 
         pytest.param({"text_column": "description", "input_format": "xlsx"}, OptionError, "input_format", id="bad-format"),
     ],
 )
-def test_bad_options_fail_before_writing(tmp_path, engine, kwargs, exc, needle) -> None:
+def test_bad_options_fail_before_writing(tmp_path, keyword_engine, kwargs, exc, needle) -> None:
     src = write_records(tmp_path / "in.csv", "csv")
     with pytest.raises(exc) as info:
-        score_file(src, tmp_path / "out.csv", engine=engine, progress=kwargs.pop("progress", "never"), **kwargs)
+        score_file(src, tmp_path / "out.csv", engine=keyword_engine, progress=kwargs.pop("progress", "never"), **kwargs)
     assert needle in str(info.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
@@ -249,19 +242,19 @@ def test_bad_options_fail_before_writing(tmp_path, engine, kwargs, exc, needle) 
      ("records.xlsx", b"x", "extension")],
     ids=["missing", "empty", "duplicate-header", "unknown-extension"],
 )
-def test_unreadable_inputs(tmp_path, engine, name, content, needle) -> None:
+def test_unreadable_inputs(tmp_path, keyword_engine, name, content, needle) -> None:
     src = tmp_path / name
     if content is not None:
         src.write_bytes(content)
     with pytest.raises((InputFileError, OptionError), match=needle):
-        score_file(src, tmp_path / "out.csv", text_column="a", engine=engine, progress="never")
+        score_file(src, tmp_path / "out.csv", text_column="a", engine=keyword_engine, progress="never")
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_unwritable_output_leaves_nothing(tmp_path, engine) -> None:
+def test_unwritable_output_leaves_nothing(tmp_path, keyword_engine) -> None:
     src = write_records(tmp_path / "in.csv", "csv")
     with pytest.raises(OutputWriteError, match="cannot write"):
-        score_file(src, tmp_path / "no" / "such" / "dir" / "out.csv", text_column="description", engine=engine, progress="never")
+        score_file(src, tmp_path / "no" / "such" / "dir" / "out.csv", text_column="description", engine=keyword_engine, progress="never")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 
@@ -280,34 +273,25 @@ class _FailingEngine(Engine):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_crash_midway_removes_temp_file_and_keeps_old_output(tmp_path, engine, fmt) -> None:
+def test_crash_midway_removes_temp_file_and_keeps_old_output(tmp_path, keyword_engine, fmt) -> None:
     src = write_records(tmp_path / "in.csv", "csv")
     dst = tmp_path / f"out.{fmt}"
     dst.write_bytes(b"previous complete output")
     with pytest.raises(RuntimeError, match="simulated crash"):
-        score_file(src, dst, text_column="description", engine=_FailingEngine(engine), chunk_size=3, progress="never")
+        score_file(src, dst, text_column="description", engine=_FailingEngine(keyword_engine), chunk_size=3, progress="never")
     assert dst.read_bytes() == b"previous complete output"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.csv", dst.name])
 
 
-def test_output_permissions_follow_umask(tmp_path, engine) -> None:
+def test_output_permissions_follow_umask(tmp_path, keyword_engine) -> None:
     src = write_records(tmp_path / "in.csv", "csv")
-    score_file(src, tmp_path / "out.csv", text_column="description", engine=engine, progress="never")
+    score_file(src, tmp_path / "out.csv", text_column="description", engine=keyword_engine, progress="never")
     old = os.umask(0o022)
     os.umask(old)
     assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o666 & ~old
 
 
 # ------------------------------------------------------------------ the CLI
-
-
-@pytest.fixture()
-def cli_engine(engine):
-    from dualuse.api import set_default_engine
-
-    set_default_engine(engine)
-    yield engine
-    set_default_engine(None)
 
 
 def test_cli_ok_prints_summary(tmp_path, cli_engine, capsys) -> None:
@@ -345,11 +329,11 @@ def test_cli_exit_codes(tmp_path, cli_engine, capsys, argv, expected) -> None:
         assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
 
 
-def test_output_that_is_a_directory_is_refused_before_work(tmp_path, engine) -> None:
+def test_output_that_is_a_directory_is_refused_before_work(tmp_path, keyword_engine) -> None:
     src = write_records(tmp_path / "in.csv", "csv")
     (tmp_path / "out.csv").mkdir()
     with pytest.raises(OutputWriteError, match="is a directory"):
-        score_file(src, tmp_path / "out.csv", text_column="description", engine=engine, progress="never")
+        score_file(src, tmp_path / "out.csv", text_column="description", engine=keyword_engine, progress="never")
 
 
 class _FakeTTY:

@@ -1,7 +1,9 @@
 """Hostile inputs: huge and invisible texts, backtracking bait, unsafe patterns, tampered artefacts.
 
-Nothing here asserts a timing: a call that backtracked catastrophically would simply never
-finish, so completing is the assertion. Artefact tests complement tests/test_persistence.py
+Completing is not the only assertion: each hostile-input test checks what comes out (result,
+status, category, the matches expected or their absence), and carries its own
+``@pytest.mark.timeout`` well above its normal run time, so a call that backtracks
+catastrophically fails that test instead of hanging the suite. Artefact tests complement tests/test_persistence.py
 (changed byte, truncation, forged manifest, versions, os.system pickle) and
 tests/test_taxonomy.py (broken files, size limit, nested repeats).
 """
@@ -34,6 +36,7 @@ from conftest import FIXTURES
 # ---------------------------------------------------------------------------- huge input
 
 
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("engine_name", ["mini_engine", "small_engine"])
 def test_ten_megabyte_input_is_truncated_and_says_so(request, engine_name) -> None:
     engine = request.getfixturevalue(engine_name)
@@ -52,6 +55,7 @@ def test_ten_megabyte_input_is_truncated_and_says_so(request, engine_name) -> No
     assert "FPGA" not in {e.matched_text for e in r.matched_terms()}
 
 
+@pytest.mark.timeout(120)
 def test_ten_megabyte_row_in_score_frame(mini_engine) -> None:
     frame = pd.DataFrame({"text": ["lathe " + "y" * (10 * 1024 * 1024), "FPGA"]})
     out = score_frame(frame, "text", engine=mini_engine)
@@ -130,20 +134,38 @@ BAIT = {
 }
 
 
-@pytest.mark.parametrize("text", list(BAIT.values()), ids=list(BAIT))
-def test_backtracking_bait_completes(mini_taxonomy, text) -> None:
+#: What the mini taxonomy finds in each bait, as (term or pattern id, matched text) pairs.
+#: A term glued into a longer run of letters or digits is not a word, so most runs match
+#: nothing; a term at the end of a separator run matches once; a part-number match runs on
+#: to the end of its token ([a-z0-9-/#+], dualuse/matcher.py), here the whole bait.
+BAIT_EXPECTED: dict[str, list[tuple[str, str]]] = {name: [] for name in BAIT}
+BAIT_EXPECTED["separator-soup"] = [("5-axis", "5 -_/.axis")]
+BAIT_EXPECTED["pattern-tail"] = [("stm32", BAIT["pattern-tail"])]
+BAIT_EXPECTED["zero-width-run"] = [("lathe", BAIT["zero-width-run"])]
+
+
+@pytest.mark.timeout(60)  # each bait takes well under a second; backtracking would take hours
+@pytest.mark.parametrize("name", list(BAIT))
+def test_backtracking_bait_finishes_with_the_expected_matches(mini_taxonomy, name) -> None:
+    text = BAIT[name]
     matcher = KeywordMatcher(mini_taxonomy)
     result = matcher.match(text)  # the matcher alone: no truncation protects it here
+    assert [(m.term, m.matched_text) for m in result.matches] == BAIT_EXPECTED[name]
     for m in result.matches:
         assert text[m.start : m.end] == m.matched_text
     norm = normalize(text)
     assert norm.offsets is None or len(norm.offsets) == len(norm.text)
+    assert len(norm.text) <= len(text) * 4  # folding expands a character into a few at most
 
 
-@pytest.mark.parametrize("text", [BAIT["five-dash"], BAIT["leet-pairs"], BAIT["separator-soup"]], ids=["five-dash", "leet", "separators"])
-def test_backtracking_bait_through_the_trained_engine(small_engine, text) -> None:
-    r = classify(text, engine=small_engine)
-    assert r.input_truncated
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", ["five-dash", "leet-pairs", "separator-soup"])
+def test_backtracking_bait_through_the_trained_engine(small_engine, name) -> None:
+    r = classify(BAIT[name], engine=small_engine)
+    assert r.input_truncated and r.needs_review and "input_truncated" in r.review_reasons
+    assert r.category in ("machine_tools", "microelectronics", "optics", "none")
+    # the only term in these baits ("axis" at the very end of separator-soup) lies beyond max_chars
+    assert r.matched_terms() == []
 
 
 # ---------------------------------------------------------------------------- unsafe taxonomy patterns
@@ -231,20 +253,28 @@ def test_taxonomy_is_data_python_code_is_not_run(tmp_path) -> None:
         pytest.param('terms.en = ["lens"]\npatterns = [{ id = "p", regex = "' + "a" * 121 + '" }]', "at most 120 characters",
                      id="pattern-too-long"),
         pytest.param('terms.en = ["lens"]\nhs_prefixes = ["90; rm -rf"]', "hs_prefixes", id="bad-hs-prefix"),
-        pytest.param('terms.en = ["lens", "Lens"]\nweak_terms.en = ["LENS"]', None, id="duplicate-in-family-is-harmless"),
     ],
 )
 def test_taxonomy_terms_and_fields_are_validated(tmp_path, body, message) -> None:
+    with pytest.raises(TaxonomyError, match=message):
+        load_taxonomy(_one_subcategory_taxonomy(tmp_path, body))
+
+
+def test_duplicate_term_in_one_family_is_harmless(tmp_path) -> None:
+    tax = load_taxonomy(_one_subcategory_taxonomy(tmp_path, 'terms.en = ["lens", "Lens"]\nweak_terms.en = ["LENS"]'))
+    result = KeywordMatcher(tax).match("germanium lens")
+    # one match, at its strongest weight, counted once
+    assert [(m.matched_text, m.weight) for m in result.matches] == [("lens", 1.0)]
+    assert result.family_scores["optics"] == 1.0
+
+
+def _one_subcategory_taxonomy(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "t.toml"
     path.write_text(
         f'schema_version = 1\nname = "t"\nversion = "1.0.0"\n[[subcategory]]\nid = "a.one"\nfamily = "optics"\nlabel = "x"\n{body}\n',
         encoding="utf-8",
     )
-    if message is None:
-        load_taxonomy(path)
-        return
-    with pytest.raises(TaxonomyError, match=message):
-        load_taxonomy(path)
+    return path
 
 
 def test_conflicting_term_across_spellings_is_reported(tmp_path) -> None:
@@ -297,7 +327,7 @@ def test_taxonomy_size_limit_holds_on_the_bytes_read(tmp_path, monkeypatch) -> N
 
 
 @pytest.fixture
-def model_copy(small_classifier, tmp_path):
+def pickle_copy(small_classifier, tmp_path):
     """A format-1 (pickle) directory: what the converter reads, through the guarded loader."""
     from dualuse.fusion import FusionConfig
 
@@ -342,18 +372,18 @@ def _evil_payloads(marker: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("name", ["builtins.eval", "builtins.exec", "subprocess.Popen", "os.system", "numpy.load", "nested"])
-def test_code_running_pickle_refused_before_the_callable_runs(model_copy, tmp_path, name) -> None:
+def test_code_running_pickle_refused_before_the_callable_runs(pickle_copy, tmp_path, name) -> None:
     marker = tmp_path / "pwned"
-    _forge(model_copy, _evil_payloads(marker)[name])
+    _forge(pickle_copy, _evil_payloads(marker)[name])
     with pytest.raises(ModelIntegrityError, match="which is not on the allow-list; refused"):
-        legacy.load_pickle_model(model_copy)
+        legacy.load_pickle_model(pickle_copy)
     assert not marker.exists()
 
 
-def test_pickle_of_an_allowed_but_wrong_type_is_refused(model_copy) -> None:
-    _forge(model_copy, pickle.dumps(object(), protocol=5))  # builtins.object is on the allow-list
+def test_pickle_of_an_allowed_but_wrong_type_is_refused(pickle_copy) -> None:
+    _forge(pickle_copy, pickle.dumps(object(), protocol=5))  # builtins.object is on the allow-list
     with pytest.raises(ModelIntegrityError, match="expected a dualuse TextClassifier, got object"):
-        legacy.load_pickle_model(model_copy)
+        legacy.load_pickle_model(pickle_copy)
 
 
 @pytest.mark.parametrize(
@@ -368,47 +398,48 @@ def test_pickle_of_an_allowed_but_wrong_type_is_refused(model_copy) -> None:
         pytest.param(b"", "not valid UTF-8 JSON", id="empty"),
     ],
 )
-def test_bad_manifest_refused_before_unpickling(model_copy, monkeypatch, content, message) -> None:
+def test_bad_manifest_refused_before_unpickling(pickle_copy, monkeypatch, content, message) -> None:
     calls = []
     monkeypatch.setattr(legacy, "_unpickle", lambda payload: calls.append(1))
-    (model_copy / "manifest.json").write_bytes(content)
+    (pickle_copy / "manifest.json").write_bytes(content)
     with pytest.raises(ModelIntegrityError) as info:
-        legacy.load_pickle_model(model_copy)
+        legacy.load_pickle_model(pickle_copy)
     assert message in str(info.value)
     assert calls == []
 
 
-def test_deeply_nested_manifest_refused(model_copy) -> None:
-    (model_copy / "manifest.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+@pytest.mark.timeout(60)
+def test_deeply_nested_manifest_refused(pickle_copy) -> None:
+    (pickle_copy / "manifest.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(ModelIntegrityError, match="not valid UTF-8 JSON"):
-        legacy.load_pickle_model(model_copy)
+        legacy.load_pickle_model(pickle_copy)
 
 
 @pytest.mark.parametrize("extra", [{"unknown": 1}, {"model_sha256": "../" * 21 + "a"}, {"fusion": {"max_chars": "x"}}],
                          ids=["extra-field", "bad-hash", "bad-fusion"])
-def test_manifest_fields_validated(model_copy, extra) -> None:
-    manifest = json.loads((model_copy / "manifest.json").read_text())
+def test_manifest_fields_validated(pickle_copy, extra) -> None:
+    manifest = json.loads((pickle_copy / "manifest.json").read_text())
     manifest.update(extra)
-    (model_copy / "manifest.json").write_text(json.dumps(manifest))
+    (pickle_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelIntegrityError, match="model manifest .*: field"):
-        legacy.load_pickle_model(model_copy)
+        legacy.load_pickle_model(pickle_copy)
 
 
-def test_manifest_that_is_a_directory(model_copy) -> None:
-    (model_copy / "manifest.json").unlink()
-    (model_copy / "manifest.json").mkdir()
+def test_manifest_that_is_a_directory(pickle_copy) -> None:
+    (pickle_copy / "manifest.json").unlink()
+    (pickle_copy / "manifest.json").mkdir()
     with pytest.raises(ModelIntegrityError, match="cannot read it"):
-        legacy.load_pickle_model(model_copy)
+        legacy.load_pickle_model(pickle_copy)
 
 
-def test_model_file_name_absolute_path_refused(model_copy, tmp_path) -> None:
+def test_model_file_name_absolute_path_refused(pickle_copy, tmp_path) -> None:
     outside = tmp_path / "outside.pkl"
-    shutil.copy(model_copy / "model.pkl", outside)
-    manifest = json.loads((model_copy / "manifest.json").read_text())
+    shutil.copy(pickle_copy / "model.pkl", outside)
+    manifest = json.loads((pickle_copy / "manifest.json").read_text())
     manifest["model_file"] = str(outside)
-    (model_copy / "manifest.json").write_text(json.dumps(manifest))
+    (pickle_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelIntegrityError, match="plain file name"):
-        legacy.load_pickle_model(model_copy)
+        legacy.load_pickle_model(pickle_copy)
 
 
 # ---------------------------------------------------------------------------- where models load from

@@ -72,6 +72,7 @@ def kernel_name() -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # several cells of up to CELL_TIMEOUT each; 02 trains a model
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path: Path, kernel_name: str):
     import nbformat
@@ -85,8 +86,11 @@ def test_notebook_runs(path: Path, kernel_name: str):
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
-    # the kernel gets this process's environment plus a non-interactive matplotlib backend
-    env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    # the kernel gets this process's environment plus a non-interactive matplotlib backend, and
+    # imports dualuse from this checkout (not from wherever the package happens to be installed)
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": pythonpath, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     try:
         client.execute(env=env)
     except CellExecutionError as exc:

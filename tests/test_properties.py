@@ -19,10 +19,10 @@ import os
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dualuse import CATEGORIES
+from dualuse import CATEGORIES, FAMILIES
 from dualuse.api import classify, classify_batch
 from dualuse.batch import score_frame
 from dualuse.errors import EmptyTextError
@@ -71,7 +71,7 @@ texts = st.lists(pieces, max_size=8).map("".join)
 
 
 @pytest.fixture(scope="session", params=["mini", "small"])
-def engine(request):
+def mini_or_small_engine(request):
     """The keyword-only mini engine and the small trained model (session-scoped)."""
     return request.getfixturevalue("mini_engine" if request.param == "mini" else "small_engine")
 
@@ -80,7 +80,7 @@ def _screenable(engine, text: str) -> bool:
     return engine.score([text]).status[0] == "ok"
 
 
-def _check_result(text: str, r) -> None:
+def _check_result(text: str, r, taxonomy) -> None:
     assert r.category in CATEGORIES
     assert set(r.probabilities) == set(CATEGORIES)
     for p in r.probabilities.values():
@@ -93,64 +93,71 @@ def _check_result(text: str, r) -> None:
             assert 0 <= ev.start <= ev.end <= len(text)
             assert text[ev.start : ev.end] == ev.matched_text
         if isinstance(ev, TermEvidence):
-            assert ev.start < ev.end and ev.family == ev.family  # a non-empty span
+            assert ev.start < ev.end  # a non-empty span
+            # the evidence names a real entry of the engine's taxonomy, with that entry's family
+            assert ev.family in FAMILIES
+            sub = taxonomy.subcategory(ev.subcategory)
+            assert ev.family == sub.family
+            if ev.kind == "term":
+                assert ev.term in {t for _, t in (*sub.terms.items(), *sub.weak_terms.items())}
+            else:
+                assert ev.term in {p.id for p in sub.patterns}
 
 
 # ---------------------------------------------------------------------------- classify
 
 
 @given(text=texts)
-def test_classify_never_crashes_and_results_are_well_formed(engine, text) -> None:
-    if not _screenable(engine, text):
+def test_classify_never_crashes_and_results_are_well_formed(mini_or_small_engine, text) -> None:
+    if _screenable(mini_or_small_engine, text):
+        r = classify(text, engine=mini_or_small_engine)
+        _check_result(text, r, mini_or_small_engine.taxonomy)
+        assert classify(text, engine=mini_or_small_engine) == r  # deterministic
+    else:  # both outcomes are checked: an unscreenable text is refused with EmptyTextError
         with pytest.raises(EmptyTextError, match="text: expected a"):
-            classify(text, engine=engine)
-        return
-    r = classify(text, engine=engine)
-    _check_result(text, r)
-    assert classify(text, engine=engine) == r  # deterministic
+            classify(text, engine=mini_or_small_engine)
 
 
 @given(text=texts, hs=st.one_of(st.none(), st.sampled_from(["8458.11", "854231", "9005.10", "6109.10", "8541.40"])))
-def test_classify_with_hs_code_is_well_formed(engine, text, hs) -> None:
-    if not _screenable(engine, text):
-        return
-    r = classify(text, hs_code=hs, engine=engine)
-    _check_result(text, r)
+def test_classify_with_hs_code_is_well_formed(mini_or_small_engine, text, hs) -> None:
+    assume(_screenable(mini_or_small_engine, text))  # unscreenable texts: the test above
+    r = classify(text, hs_code=hs, engine=mini_or_small_engine)
+    _check_result(text, r, mini_or_small_engine.taxonomy)
     assert r.hs_code == hs
 
 
 @given(text=texts)
-def test_blank_and_invisible_only_texts_raise_empty_text_error(engine, text) -> None:
+def test_blank_and_invisible_only_texts_raise_empty_text_error(mini_or_small_engine, text) -> None:
     invisible = "".join(c for c in text if c in "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202e\u2066 \t\n\x00")
     with pytest.raises(EmptyTextError):
-        classify(invisible, engine=engine)
+        classify(invisible, engine=mini_or_small_engine)
 
 
 # ---------------------------------------------------------------------------- batch = loop
 
 
 @given(batch=st.lists(texts, max_size=12))
-def test_batch_equals_loop_for_any_batch_size(engine, batch) -> None:
-    batch = [t for t in batch if _screenable(engine, t)]
-    assert classify_batch(batch, engine=engine) == [classify(t, engine=engine) for t in batch]
+def test_batch_equals_loop_for_any_batch_size(mini_or_small_engine, batch) -> None:
+    batch = [t for t in batch if _screenable(mini_or_small_engine, t)]
+    assert classify_batch(batch, engine=mini_or_small_engine) == [classify(t, engine=mini_or_small_engine) for t in batch]
 
 
 @given(batch=st.lists(texts, min_size=1, max_size=12), chunk_size=st.integers(min_value=1, max_value=7))
-def test_score_frame_equals_classify_for_any_chunk_size(engine, batch, chunk_size) -> None:
+def test_score_frame_equals_classify_for_any_chunk_size(mini_or_small_engine, batch, chunk_size) -> None:
     # object dtype: pandas string inference (pyarrow) refuses lone surrogates, which Python str allows
     index = pd.Index([f"r{i}" for i in range(len(batch))])
     frame = pd.DataFrame({"text": pd.Series(batch, dtype=object, index=index)})
-    out = score_frame(frame, "text", chunk_size=chunk_size, engine=engine)
+    out = score_frame(frame, "text", chunk_size=chunk_size, engine=mini_or_small_engine)
     assert list(out.index) == list(frame.index)
     assert out["text"].tolist() == batch
     for text, row in zip(batch, out.itertuples(index=False)):
-        if not _screenable(engine, text):
+        if not _screenable(mini_or_small_engine, text):
             assert row.status == "empty_text"
             assert row.category is pd.NA
             with pytest.raises(EmptyTextError):
-                classify(text, engine=engine)
+                classify(text, engine=mini_or_small_engine)
             continue
-        r = classify(text, engine=engine)
+        r = classify(text, engine=mini_or_small_engine)
         assert row.status == "ok"
         assert (row.category, row.subcategory if row.subcategory is not pd.NA else None) == (r.category, r.subcategory)
         assert row.confidence == r.confidence

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 
+@pytest.mark.slow  # two fits (about 30 s)
 def test_training_is_deterministic(tmp_path) -> None:
     from conftest import _small_training_set
 
@@ -43,6 +44,8 @@ with tempfile.TemporaryDirectory() as tmp:
 '''
 
 
+@pytest.mark.slow  # four fits in subprocesses
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("threads", [("1", "1"), ("2", "2")], ids=["blas-1-thread", "blas-2-threads"])
 def test_two_fits_in_two_processes_save_to_the_same_model_hash(threads) -> None:
     """The model hash is the provenance: a rebuild from data/ must give the same bytes, not only the

@@ -68,20 +68,22 @@ def test_taxonomy_error_is_a_value_error() -> None:
         pytest.param("(a*)*b", id="nested-star"),
         pytest.param("(?=a)b", id="lookahead"),
         pytest.param(r"(a)\1", id="backreference"),
-        pytest.param("(?i)abc", id="inline-flag-ok-or-refused"),
     ],
 )
 def test_unsafe_patterns_refused(regex: str) -> None:
-    if regex == "(?i)abc":
-        check_pattern_is_safe(regex)  # flags are harmless; accepted
-        return
     with pytest.raises(ValueError):
         check_pattern_is_safe(regex)
 
 
-@pytest.mark.parametrize("regex", ["stm32[a-z]\\d", "xc7[az]\\d{2,3}", "ck61\\d{2}", "(vf|vm)-?\\d"])
+@pytest.mark.parametrize(
+    "regex",
+    [
+        "stm32[a-z]\\d", "xc7[az]\\d{2,3}", "ck61\\d{2}", "(vf|vm)-?\\d",
+        pytest.param("(?i)abc", id="inline-flag"),  # flags are harmless
+    ],
+)
 def test_safe_patterns_accepted(regex: str) -> None:
-    check_pattern_is_safe(regex)
+    assert check_pattern_is_safe(regex) is None  # returns quietly; refusing raises ValueError
 
 
 def test_extend_default_adds_terms(tmp_path) -> None:
@@ -97,9 +99,12 @@ def test_extend_default_adds_terms(tmp_path) -> None:
 def test_extend_default_via_loader() -> None:
     merged = load_taxonomy(FIXTURES / "extension.toml", extend_default=True)
     default = default_taxonomy()
-    known = any(s.id == "machine_tools.lathes" for s in default.subcategories)
-    assert len(merged.subcategories) == len(default.subcategories) + (0 if known else 1)
-    assert "swiss-type automatic" in merged.subcategory("machine_tools.lathes").terms.en
+    # the extension adds a term to a subcategory the default already has: no new subcategory
+    default_lathes = default.subcategory("machine_tools.lathes")
+    assert [s.id for s in merged.subcategories] == [s.id for s in default.subcategories]
+    merged_lathes = merged.subcategory("machine_tools.lathes")
+    assert "swiss-type automatic" in merged_lathes.terms.en and "swiss-type automatic" not in default_lathes.terms.en
+    assert set(default_lathes.terms.en) <= set(merged_lathes.terms.en)
 
 
 def test_an_extension_may_spare_a_subcategory_of_the_default() -> None:

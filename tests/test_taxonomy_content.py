@@ -34,7 +34,7 @@ def taxonomy():
 
 
 @pytest.fixture(scope="module", params=[1.5, 2.0], ids=["prior1.5", "prior2.0"])
-def engine(request, taxonomy):
+def keyword_engine_by_prior(request, taxonomy):
     # 1.5 is the shipped no-model prior; 2.0 is one under which a lone weak term does not flag.
     return Engine(taxonomy, model=None, fusion=FusionConfig(no_model_none_prior=request.param))
 
@@ -171,8 +171,8 @@ CLEAR_HITS = [
 
 
 @pytest.mark.parametrize(("text", "family"), _cases(CLEAR_HITS))
-def test_clear_hits(engine, text, family):
-    assert _family(engine, text) == family
+def test_clear_hits(keyword_engine_by_prior, text, family):
+    assert _family(keyword_engine_by_prior, text) == family
 
 
 # --------------------------------------------------------------------------- clear misses
@@ -271,8 +271,8 @@ CLEAR_MISSES = [
 
 
 @pytest.mark.parametrize("text", [pytest.param(t, id=i) for i, t in CLEAR_MISSES])
-def test_clear_misses(engine, text):
-    assert _family(engine, text) == NO
+def test_clear_misses(keyword_engine_by_prior, text):
+    assert _family(keyword_engine_by_prior, text) == NO
 
 
 # --------------------------------------------------------------------------- Russian and Chinese
@@ -345,8 +345,8 @@ RU_ZH = [
 
 
 @pytest.mark.parametrize(("text", "family"), _cases(RU_ZH))
-def test_russian_and_chinese(engine, text, family):
-    assert _family(engine, text) == family
+def test_russian_and_chinese(keyword_engine_by_prior, text, family):
+    assert _family(keyword_engine_by_prior, text) == family
 
 
 # --------------------------------------------------------------------------- part numbers
@@ -402,8 +402,8 @@ PART_NUMBERS = [
 
 
 @pytest.mark.parametrize(("text", "family"), _cases(PART_NUMBERS))
-def test_part_numbers(engine, text, family):
-    assert _family(engine, text) == family
+def test_part_numbers(keyword_engine_by_prior, text, family):
+    assert _family(keyword_engine_by_prior, text) == family
 
 
 PATTERN_MISSES = [
@@ -420,31 +420,31 @@ PATTERN_MISSES = [
 
 
 @pytest.mark.parametrize("text", [pytest.param(t, id=i) for i, t in PATTERN_MISSES])
-def test_pattern_misses(engine, text):
-    assert _family(engine, text) == NO
+def test_pattern_misses(keyword_engine_by_prior, text):
+    assert _family(keyword_engine_by_prior, text) == NO
 
 
 # --------------------------------------------------------------------------- overlap semantics
 
-def test_graphics_card_exclusion_covers_only_itself(engine):
+def test_graphics_card_exclusion_covers_only_itself(keyword_engine_by_prior):
     # LABELS.md: a graphics card is none, a GPU die is microelectronics, even when the line names the card.
-    assert _family(engine, "GPU chip for graphics card repair") == ME
-    assert _family(engine, "Graphics card 12 GB GDDR6") == NO
+    assert _family(keyword_engine_by_prior, "GPU chip for graphics card repair") == ME
+    assert _family(keyword_engine_by_prior, "Graphics card 12 GB GDDR6") == NO
 
 
-def test_end_mill_holder_is_a_tool_holder(engine):
-    assert _family(engine, "End mill holder CAT40 x 3/4 in") == MT
-    assert _family(engine, "End mill 3/4 in 4 flute") == NO
+def test_end_mill_holder_is_a_tool_holder(keyword_engine_by_prior):
+    assert _family(keyword_engine_by_prior, "End mill holder CAT40 x 3/4 in") == MT
+    assert _family(keyword_engine_by_prior, "End mill 3/4 in 4 flute") == NO
 
 
-def test_lens_for_cctv_camera_is_optics(engine):
-    assert _family(engine, "Board lens 3.6 mm for CCTV cameras") == OP
-    assert _family(engine, "CCTV camera 2 MP dome") == NO
+def test_lens_for_cctv_camera_is_optics(keyword_engine_by_prior):
+    assert _family(keyword_engine_by_prior, "Board lens 3.6 mm for CCTV cameras") == OP
+    assert _family(keyword_engine_by_prior, "CCTV camera 2 MP dome") == NO
 
 
-def test_laser_machine_versus_laser_source(engine):
-    assert _family(engine, "Fiber laser marking machine 50 W") == MT
-    assert _family(engine, "Fiber laser 50 W pulsed, MOPA") == OP
+def test_laser_machine_versus_laser_source(keyword_engine_by_prior):
+    assert _family(keyword_engine_by_prior, "Fiber laser marking machine 50 W") == MT
+    assert _family(keyword_engine_by_prior, "Fiber laser 50 W pulsed, MOPA") == OP
 
 
 @pytest.mark.parametrize(
@@ -470,8 +470,8 @@ def test_laser_machine_versus_laser_source(engine):
         pytest.param("chips (potato)", NO, id="bracketed-exclusion"),
     ],
 )
-def test_material_exclusions_and_bracketed_modifiers(engine, text, family):
-    assert _family(engine, text) == family
+def test_material_exclusions_and_bracketed_modifiers(keyword_engine_by_prior, text, family):
+    assert _family(keyword_engine_by_prior, text) == family
 
 
 @pytest.mark.parametrize(
@@ -489,8 +489,8 @@ def test_material_exclusions_and_bracketed_modifiers(engine, text, family):
         pytest.param("Laser cut parts, steel, 2 mm", NO, id="laser-cut-parts-alone"),
     ],
 )
-def test_plural_and_inverted_readings_of_the_default_taxonomy(engine, text, family):
-    assert _family(engine, text) == family
+def test_plural_and_inverted_readings_of_the_default_taxonomy(keyword_engine_by_prior, text, family):
+    assert _family(keyword_engine_by_prior, text) == family
 
 
 @pytest.mark.parametrize(
@@ -517,8 +517,8 @@ def test_plural_and_inverted_readings_of_the_default_taxonomy(engine, text, fami
         pytest.param("STM32F103C8T6 microcontroller, datasheet attached", ME, id="mcu-with-datasheet"),
     ],
 )
-def test_heads_that_never_name_a_family_item(engine, text, family):
-    assert _family(engine, text) == family
+def test_heads_that_never_name_a_family_item(keyword_engine_by_prior, text, family):
+    assert _family(keyword_engine_by_prior, text) == family
 
 
 # --------------------------------------------------------------------------- structure
@@ -673,8 +673,8 @@ TARIFF_HITS = [
 
 
 @pytest.mark.parametrize(("text", "family"), _cases(TARIFF_HITS))
-def test_tariff_wording_hits(engine, text, family):
-    assert _family(engine, text) == family
+def test_tariff_wording_hits(keyword_engine_by_prior, text, family):
+    assert _family(keyword_engine_by_prior, text) == family
 
 
 TARIFF_MISSES = [
@@ -707,5 +707,5 @@ TARIFF_MISSES = [
 
 
 @pytest.mark.parametrize("text", [pytest.param(t, id=i) for i, t in TARIFF_MISSES])
-def test_tariff_wording_misses(engine, text):
-    assert _family(engine, text) == NO
+def test_tariff_wording_misses(keyword_engine_by_prior, text):
+    assert _family(keyword_engine_by_prior, text) == NO
