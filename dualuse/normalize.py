@@ -3,12 +3,21 @@
 Matching and model features both work on a *folded* copy of the text: compatibility forms
 unfolded (full-width ``ＣＮＣ`` -> ``cnc``, ligatures), accents and other combining marks
 removed, case folded, look-alike letters mapped to one skeleton (Cyrillic ``С`` and Latin
-``C`` fold alike, so ``CNС`` with a Cyrillic last letter still reads ``cnc``), invisible
+``C`` fold alike, so ``CNС`` with a Cyrillic last letter still reads ``cnc``), Traditional
+Chinese characters mapped to Simplified (``數控車床`` -> ``数控车床``), invisible
 format characters (zero-width, bidi controls, soft hyphen) removed, control characters
 turned into spaces, and letter-by-letter spelt acronyms joined (``C.N.C.``, ``F P G A``).
 
 Terms of the taxonomy are folded by the same function, so the folding never has to be
 right about which script a word "really" is in: both sides land on the same skeleton.
+
+The Chinese table (``dualuse/data/zh_t2s.json``, 3,232 characters) is derived from OpenCC's
+dictionaries (Apache-2.0) by ``dualuse/data/make_zh_t2s.py``: regional variants reversed, then
+OpenCC's character table with its default candidate, one character to one character only, so
+the folded text stays aligned with the original. Phrase-level conversion is not needed for
+matching: a term and a text are folded by the same table, whichever character OpenCC would
+have chosen in context. Japanese kanji that share a Traditional form fold the same way, which
+only matters if a Japanese and a Chinese term were meant to differ.
 
 Every folded character remembers the index of the original character it came from, so a
 span found in the folded text maps back to a half-open ``[start, end)`` span of the
@@ -17,10 +26,12 @@ original string. ASCII text (the common case) takes a fast path with an identity
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 __all__ = ["Normalized", "normalize", "fold", "term_key", "SEPARATORS"]
 
@@ -54,6 +65,19 @@ _CAPITAL_HOMOGLYPHS = {"Η": "h", "Ν": "n", "Μ": "m", "Υ": "y", "Ζ": "z", "�
 
 _ASCII_CONTROLS = {i: " " for i in (*range(0, 32), 127)}
 
+
+def _load_zh_t2s() -> dict[str, str]:
+    data = resources.files("dualuse").joinpath("data", "zh_t2s.json").read_text(encoding="utf-8")
+    table: dict[str, str] = json.loads(data)["table"]
+    return table
+
+
+# Traditional -> Simplified Chinese, one character to one character (see the module doc).
+# Merged with the homoglyph map so each folded character costs one dict lookup; the two never
+# share a key (the Chinese table has only CJK characters).
+_ZH_T2S: dict[str, str] = _load_zh_t2s()
+_CHAR_MAP: dict[str, str] = {**_ZH_T2S, **_HOMOGLYPHS}
+
 # Spelt-out acronyms: three or more single letters joined by one separator each, e.g.
 # "c.n.c.", "f p g a", "c-n-c". Joined so that the term "cnc" matches.
 _SPELT = re.compile(r"(?<![^\W_])[^\W\d_](?:[ .\-][^\W\d_](?![^\W_])){2,}\.?")
@@ -76,7 +100,7 @@ def _fold_char(ch: str) -> str:
             out.append(_CAPITAL_HOMOGLYPHS[c])
             continue
         for d in c.casefold():
-            out.append(_HOMOGLYPHS.get(d, d))
+            out.append(_CHAR_MAP.get(d, d))
     return "".join(out)
 
 

@@ -30,10 +30,11 @@ EVAL_FILES = (
 
 def test_raw_sources_are_in_the_checkout() -> None:
     # data/raw is committed; a checkout without it must fail here, not skip the corpus tests
-    assert sorted(p.parent.name for p in RAW.glob("*/SOURCE.md")) == [
-        "bis-chpl-2024", "eu-cn-2025-en", "eu-cn8-selfexplanatory-2023-en", "hs2022-6digit-datasets",
-        "uk-fpo-parcel-descriptions", "us-cbp-cross-rulings-sample", "us-hts-2024-basic",
-    ], "data/raw (committed source files) is missing or incomplete in this checkout"
+    from dualuse.training.corpus import EVALUATION_SOURCES, TRAINING_SOURCES
+
+    assert sorted(p.parent.name for p in RAW.glob("*/SOURCE.md")) == sorted(
+        [*TRAINING_SOURCES, *EVALUATION_SOURCES, "bis-chpl-2024"]
+    ), "data/raw (committed source files) is missing or incomplete in this checkout"
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,31 @@ def test_training_uses_training_sources_only(corpus: list[dict[str, str]]) -> No
         "hs2022-6digit-datasets",
         "eu-cn8-selfexplanatory-2023-en",
         "eu-cn-2025-en",
+        "eaeu-tnved-hs6-2022-ru",
+        "eaeu-tnved10-2017-ru",
+        "tw-customs-tariff-2020-zh",
+        "eu-cn8-2023-de",
     }
+
+
+def test_training_sources_in_order(corpus: list[dict[str, str]]) -> None:
+    from dualuse.training.corpus import TRAINING_SOURCES
+
+    assert list(dict.fromkeys(r["source"] for r in corpus)) == list(TRAINING_SOURCES)
+
+
+def test_every_language_has_none_and_family_text(corpus: list[dict[str, str]]) -> None:
+    by_source = Counter((r["source"], r["label"]) for r in corpus)
+    for source in ("eaeu-tnved-hs6-2022-ru", "eaeu-tnved10-2017-ru", "tw-customs-tariff-2020-zh", "eu-cn8-2023-de"):
+        assert by_source[(source, "none")] > 5000, source
+        assert all(by_source[(source, c)] >= 19 for c in CATEGORIES), source
+
+
+def test_mixed_2017_line_logged(built: tuple[Path, dict[str, int]]) -> None:
+    dropped = _read(built[0] / "corpus" / "dropped" / "dropped_rows.csv")
+    assert [(d["code"], d["label"]) for d in dropped if d["source"] == "eaeu-tnved10-2017-ru"] == [
+        ("8541409000", "microelectronics+none")
+    ]
 
 
 def test_files_well_formed(built: tuple[Path, dict[str, int]], corpus: list[dict[str, str]]) -> None:
@@ -154,6 +179,20 @@ KNOWN = [
     ("85371091-cn2023-nc-excluded", "eu-cn8-selfexplanatory-2023-en", "85371091", "none"),
     ("8537101090-cn2025-nc-other", "eu-cn-2025-en", "8537101090", "machine_tools"),
     ("9013100000-cn2025", "eu-cn-2025-en", "901310", "optics"),
+    ("845811-ru", "eaeu-tnved-hs6-2022-ru", "845811", "machine_tools"),
+    ("854231-ru", "eaeu-tnved-hs6-2022-ru", "854231", "microelectronics"),
+    ("870130-ru", "eaeu-tnved-hs6-2022-ru", "870130", "none"),
+    ("8541500000-ru2017-bridged", "eaeu-tnved10-2017-ru", "8541500000", "microelectronics"),
+    ("8537101000-ru2017-digital-panels", "eaeu-tnved10-2017-ru", "8537101000", "none"),
+    ("8458110000-tw", "tw-customs-tariff-2020-zh", "8458110000", "machine_tools"),
+    ("9013101000-tw", "tw-customs-tariff-2020-zh", "9013101000", "optics"),
+    ("8541401100-tw-photodiode", "tw-customs-tariff-2020-zh", "8541401100", "microelectronics"),
+    ("8541402900-tw-led", "tw-customs-tariff-2020-zh", "8541402900", "none"),
+    ("8525801010-tw-night-vision", "tw-customs-tariff-2020-zh", "8525801010", "optics"),
+    ("8528720000-tw-colour-tv", "tw-customs-tariff-2020-zh", "8528720000", "none"),
+    ("84571010-de", "eu-cn8-2023-de", "84571010", "machine_tools"),
+    ("85371010-de-nc", "eu-cn8-2023-de", "85371010", "machine_tools"),
+    ("85371091-de-nc-excluded", "eu-cn8-2023-de", "85371091", "none"),
 ]
 
 

@@ -2,7 +2,8 @@
 
 ``build_all(raw_dir, out_dir)`` derives (see ``data/README.md`` for the full description)::
 
-    corpus/nomenclature.csv            training texts (HS 2022, EU CN 2023, EU CN 2025)
+    corpus/nomenclature.csv            training texts (HS 2022, EU CN 2023, EU CN 2025; Russian,
+                                       Chinese and German nomenclatures via sources_intl)
     corpus/dropped/dropped_rows.csv    training lines left out (mixed families, conflicting labels)
     eval/us_hts_2024.csv               evaluation only: US HTS 2024 10-digit lines
     eval/uk_trader_terms.csv           evaluation only: HMRC trader search terms
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..categories import CATEGORIES
+from .sources_intl import INTL_TRAINING_SOURCES, read_intl_sources
 from .sources import (
     EvalRow,
     Row,
@@ -65,6 +67,7 @@ TRAINING_SOURCES: tuple[str, ...] = (
     "hs2022-6digit-datasets",
     "eu-cn8-selfexplanatory-2023-en",
     "eu-cn-2025-en",
+    *INTL_TRAINING_SOURCES,
 )
 #: Evaluation-only sources: parsed for the evaluation sets, never used for training.
 EVALUATION_SOURCES: tuple[str, ...] = (
@@ -101,7 +104,9 @@ def build_training(raw_dir: Path) -> TrainingBuild:
     labels from different codes is dropped entirely (all its occurrences go to ``conflicts``)."""
     raw_dir = Path(raw_dir)
     cn2025, mixed = read_cn2025(raw_dir)
-    candidates = read_hs2022(raw_dir) + read_cn2023(raw_dir) + cn2025
+    intl = read_intl_sources(raw_dir)
+    candidates = read_hs2022(raw_dir) + read_cn2023(raw_dir) + cn2025 + [Row(*r) for r in intl.rows]
+    mixed = mixed + [Row(*r) for r in intl.mixed]
     keys = [text_key(row.text) for row in candidates]
     labels_by_key: dict[str, set[str]] = {}
     for key, row in zip(keys, candidates):
@@ -205,7 +210,7 @@ def _print_summary(outputs: dict[str, list[Row]], training: TrainingBuild,
         print(f"{name:<{width}}  {len(rows):>6}  " + "  ".join(f"{counts[c]:>16}" for c in CATEGORIES))
     print(f"training: {training.duplicates} duplicate texts removed, {len(training.conflicts)} rows "
           f"with conflicting labels dropped ({len({text_key(r.text) for r in training.conflicts})} texts), "
-          f"{len(training.mixed_groups)} EU CN 2025 group lines with mixed families dropped")
+          f"{len(training.mixed_groups)} lines with mixed families dropped")
     print(f"uk_parcel_lines: {invalid_parcels} records with an invalid commodity code skipped")
     by_reason = Counter((d[0], d[1], d[3]) for d in dropped)
     for (name, reason, label), n in sorted(by_reason.items()):
