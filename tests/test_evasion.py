@@ -125,7 +125,7 @@ def test_known_limitations(keyword_engine, text: str, family: str, plain: str) -
 
 def _without_leet(matcher: KeywordMatcher) -> KeywordMatcher:
     plain = KeywordMatcher(matcher.taxonomy)
-    plain._leet_re = None  # the ordinary pass only
+    plain._leet_trie = None  # the ordinary pass only
     return plain
 
 
