@@ -9,7 +9,7 @@ Three pieces, each built in milliseconds from a taxonomy:
   exactly the order a backtracking regular expression built from the same trie would try it
   (separator runs longest first, the longer term before the shorter one), so the first path
   the caller accepts is the one that expression would have matched;
-* :func:`pattern_prefixes`: the two-character starts a part-number pattern can match, so the
+* :func:`pattern_prefixes`: the first characters a part-number pattern can match, so the
   matcher runs a pattern's regex only where the text starts that way.
 """
 
@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 from collections.abc import Callable, Iterable
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
-__all__ = ["SEPARATOR_MARK", "Accept", "KeyScanner", "Trie", "pattern_prefixes"]
+__all__ = ["SEPARATOR_MARK", "PREFIX_CHARS", "Accept", "KeyScanner", "Trie", "pattern_prefixes"]
 
 #: The character standing for a run of separators in a term's marks (see ``Trie.add``).
 SEPARATOR_MARK = "\x00"
 _SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
+_SEPARATOR_SPLIT = re.compile(r"([\s\-_/.]+)")
 
 #: Given the text and where a trie path ends in it, the end of the whole match, or None when
 #: what follows the path rules it out (a letter after a Latin term, more than three letters
@@ -45,29 +47,33 @@ class Trie:
     def __init__(self) -> None:
         self.nodes: set[str] = set()
         self.ends: set[str] = set()
+        self.before_separator: set[str] = set()  # nodes with a separator-run child
+        self._firsts: set[str] = set()
 
     def add(self, marks: str) -> None:
         """Add one entry, given as its marks (e.g. ``"5\\x00axis"`` for ``5-axis``)."""
-        self.nodes.update([marks[:i] for i in range(1, len(marks) + 1)])
+        self.nodes.update(accumulate(marks))  # "a", "ab", "abc": every prefix, in C
         self.ends.add(marks)
+        if marks[0] != SEPARATOR_MARK:
+            self._firsts.add(marks[0])
+        at = marks.find(SEPARATOR_MARK)
+        while at >= 0:
+            self.before_separator.add(marks[:at])
+            at = marks.find(SEPARATOR_MARK, at + 1)
 
     def __bool__(self) -> bool:
         return bool(self.ends)
 
-    @property
-    def guarded(self) -> bool:
-        """Whether a match must start on the first character of an entry.
+    def firsts(self) -> frozenset[str]:
+        """The characters entries start with.
 
-        A regex over the trie looks ahead for those characters first. Without any (every entry
-        starts with a separator) it has no such guard and a match may start on a separator.
+        A regex over the trie looks ahead for one of them first. When there are none (every
+        entry starts with a separator) it has no such guard, and a match may start on a
+        separator.
         """
-        return any(len(node) == 1 and node != SEPARATOR_MARK for node in self.nodes)
+        return frozenset(self._firsts)
 
-    def starts_with(self, ch: str) -> bool:
-        """Whether an entry starts with the character ``ch``."""
-        return ch != SEPARATOR_MARK and ch in self.nodes
-
-    def walk(self, text: str, pos: int, accept: Accept, readings: dict[str, tuple[str, ...]] | None = None) -> tuple[int, int] | None:
+    def walk(self, text: str, pos: int, accept: Accept, readings: dict[str, str] | None = None) -> tuple[int, int] | None:
         """The first entry at ``pos`` that ``accept`` takes: ``(entry end, match end)`` or None.
 
         Paths are tried in the order of a regex whose alternations list the separator run first
@@ -78,13 +84,24 @@ class Trie:
 
         With ``readings`` a text character also stands for other trie characters: it maps a
         character to those it matches, itself included, in code-point order (``"1"`` ->
-        ``("1", "i", "l")``); a character not in it matches itself only.
+        ``"1il"``); a character not in it matches itself only.
         """
-        return self._walk("", text, pos, accept, readings)
+        return self._walk("", text, pos, accept, readings or {})
 
-    def _walk(self, node: str, text: str, pos: int, accept: Accept, readings: dict[str, tuple[str, ...]] | None) -> tuple[int, int] | None:
-        sep = node + SEPARATOR_MARK
-        if sep in self.nodes:
+    def _walk(self, node: str, text: str, pos: int, accept: Accept, readings: dict[str, str]) -> tuple[int, int] | None:
+        if not readings:
+            # along a stretch where a node neither ends an entry nor has a separator child there
+            # is one way on, the next character: follow it without recursing
+            nodes, stops = self.nodes, self.before_separator
+            while node not in stops and node not in self.ends:
+                if pos >= len(text) or text[pos] == SEPARATOR_MARK:
+                    return None
+                node += text[pos]
+                if node not in nodes:
+                    return None
+                pos += 1
+        if node in self.before_separator:
+            sep = node + SEPARATOR_MARK
             run = _SEPARATOR_RUN.match(text, pos)
             for j in range(run.end() if run is not None else pos, pos - 1, -1):
                 found = self._walk(sep, text, j, accept, readings)
@@ -92,7 +109,7 @@ class Trie:
                     return found
         if pos < len(text):
             ch = text[pos]
-            for c in (readings.get(ch, (ch,)) if readings is not None else (ch,)):
+            for c in readings.get(ch, ch):  # a string: iterating it yields its characters
                 child = node + c
                 if c != SEPARATOR_MARK and child in self.nodes:
                     found = self._walk(child, text, pos + 1, accept, readings)
@@ -134,19 +151,17 @@ class KeyScanner:
         """
         if self._automaton is None:
             return []
-        stripped = _SEPARATOR_RUN.sub("", text)
+        # words and separator runs alternate: [word, run, word, ..., word]
+        parts = _SEPARATOR_SPLIT.split(text)
+        words = parts[::2]
+        stripped = "".join(words) if len(parts) > 1 else text
         found = self._automaton.find_matches_as_indexes(stripped, overlapping=True)
-        if not found or len(stripped) == len(text):
+        if not found or len(parts) == 1:
             return [(s, k) for k, s, _ in found]
         # back to text offsets: a stripped index moves right by the length of every
-        # separator run that sits at or before it
-        at: list[int] = []  # stripped index of the character after each run
-        removed: list[int] = []  # separators removed up to and including each run
-        total = 0
-        for run in _SEPARATOR_RUN.finditer(text):
-            at.append(run.start() - total)
-            total += run.end() - run.start()
-            removed.append(total)
+        # separator run that sits at or before it (all sums in C)
+        at = list(accumulate(map(len, words[:-1])))  # stripped index after each run
+        removed = list(accumulate(map(len, parts[1::2])))  # separators up to each run
         out = []
         for k, s, _ in found:
             r = bisect_right(at, s)
@@ -154,18 +169,23 @@ class KeyScanner:
         return out
 
 
-def pattern_prefixes(parsed: object, limit: int = 4096) -> frozenset[str] | None:
-    """The starts (up to two characters) of the strings a parsed pattern can match, or None.
+#: How many characters of a token :func:`pattern_prefixes` looks at. Two leave ordinary words
+#: such as "co", "in", "th" trying patterns (core i7, INA219, THS4131); three rule them out.
+PREFIX_CHARS = 3
 
-    ``parsed`` is the output of the regex parser (``re._parser.parse``). A string of fewer
-    than two characters in the set is a whole match that short. Characters are lower-case
-    ASCII: the pattern is matched case-insensitively on folded text, and only a text whose
-    first two characters are ASCII is tested against the set. None (test nothing, try the
-    pattern) when the pattern starts with anything but plain ASCII characters, classes of
-    them and digits, or when the set would exceed ``limit``.
+
+def pattern_prefixes(parsed: object, limit: int = 4096) -> frozenset[str] | None:
+    """The starts (:data:`PREFIX_CHARS` characters) of the strings a parsed pattern can match, or None.
+
+    ``parsed`` is the output of the regex parser (``re._parser.parse``). A shorter string in
+    the set is a whole match that short. Characters are lower-case ASCII: the pattern is
+    matched case-insensitively on folded text, and only a text whose first characters are
+    ASCII is tested against the set. None (test nothing, try the pattern) when the pattern
+    starts with anything but plain ASCII characters, classes of them and digits, or when
+    the set would exceed ``limit``.
     """
     try:
-        return _sequence(list(parsed), 2, limit)  # type: ignore[call-overload]
+        return _sequence(list(parsed), PREFIX_CHARS, limit)  # type: ignore[call-overload]
     except Exception:  # _Unknown, or a parser shape not seen before: try the pattern everywhere
         return None
 
@@ -177,9 +197,11 @@ class _Unknown(Exception):
 def _sequence(items: list, k: int, limit: int) -> frozenset[str]:
     out = frozenset({""})
     for op, arg in items:
-        if all(len(s) >= k for s in out):
+        shortest = min(len(s) for s in out)
+        if shortest >= k:
             break
-        out = _concat(out, _item(str(op), arg, k, limit), k, limit)
+        # what follows only needs to fill the shortest start so far up to k characters
+        out = _concat(out, _item(str(op), arg, k - shortest, limit), k, limit)
     return out
 
 

@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ._automaton import SEPARATOR_MARK, Accept, KeyScanner, Trie, pattern_prefixes
+from ._automaton import PREFIX_CHARS, SEPARATOR_MARK, Accept, KeyScanner, Trie, pattern_prefixes
 from .categories import FAMILIES
 from .normalize import Normalized, fold, normalize
 from .taxonomy import Taxonomy
@@ -115,6 +115,8 @@ _TOKEN_TAIL = r"[a-z0-9\-/#+]*"
 _SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
 _SEPARATOR_CHARS = frozenset(" \t\n\r\f\v-_/.")
 _MISSING = object()
+# token starts whose patterns a matcher remembers (one small entry each; texts repeat them)
+_MAX_REMEMBERED_STARTS = 200_000
 
 # ---------------------------------------------------------------------------- leetspeak
 # Digits and symbols written for look-alike letters inside a word ("m1crocontroller",
@@ -151,9 +153,7 @@ _LEET_TOKEN = re.compile(r"(?<![a-z0-9@$])[a-z0-9@$]*?(?:[a-z][013457@$]|[013457
 #: canonical form for looking up a leet reading: leet characters read, and l read as i
 _LEET_CANON = str.maketrans({**_LEET_READ, "l": "i"})
 #: the term characters a leet character can stand for, itself included, in code-point order
-_LEET_ACCEPTS = {
-    c: tuple(sorted({c} | {letter for letter, forms in _LEET_FORMS.items() if c in forms})) for c in _LEET_CHARS
-}
+_LEET_ACCEPTS = {c: "".join(sorted({c} | {letter for letter, forms in _LEET_FORMS.items() if c in forms})) for c in _LEET_CHARS}
 
 
 def _is_cjk(ch: str) -> bool:
@@ -223,8 +223,9 @@ class MatchResult:
         return {m.family for m in self.matches}
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
+    """A term or an exclusion phrase as filed under its key (a tuple: thousands are made per build)."""
+
     kind: str  # "term" | "exclusion"
     text: str
     language: str
@@ -234,6 +235,27 @@ class _Entry:
     families: tuple[str, ...] = ()
     scope: str = ""
     spares: tuple[str, ...] = ()
+
+
+def _fold_all(texts: list[str]) -> list[str]:
+    """``[fold(t) for t in texts]``, in one call of :func:`fold` for all of them.
+
+    Folding is per character except for joining spelt acronyms ("c.n.c"), which looks at
+    the neighbours of letters and separators; "|" is neither a word character nor one of
+    the acronym separators, so next to it a text folds as it does at either end of a string.
+    Folding ~5,000 terms one by one is a third of the time to build a matcher. When a text
+    holds (or folds to) "|", the pieces would not line up, so each is folded alone.
+    """
+    out = [""] * len(texts)
+    # ASCII texts together take the fast path of folding (a whole string or none of it)
+    for ascii_ in (True, False):
+        at = [i for i, t in enumerate(texts) if t.isascii() == ascii_]
+        pieces = fold("|".join(texts[i] for i in at)).split("|") if at else []
+        if len(pieces) != len(at):
+            pieces = [fold(texts[i]) for i in at]
+        for i, piece in zip(at, pieces):
+            out[i] = piece
+    return out
 
 
 def _leet_compatible(written: str, key: str) -> bool:
@@ -246,8 +268,7 @@ class _PatternRule:
 
     ``first`` holds the lower-case characters the pattern can start with (None: not simple to
     tell, so any); the pattern is tried at a token start only if the character there is one of
-    them. ``prefixes`` holds the two-character starts it can match (see
-    :func:`dualuse._automaton.pattern_prefixes`).
+    them. ``prefixes`` holds the starts it can match (see :func:`dualuse._automaton.pattern_prefixes`).
     """
 
     __slots__ = ("pattern_id", "subcategory", "family", "weight", "body", "first", "prefixes")
@@ -270,9 +291,9 @@ class _PatternRule:
         self.prefixes = pattern_prefixes(parsed)
 
     def can_start(self, start: str) -> bool:
-        """Whether the pattern can match where the text starts with ``start`` (its two
-        characters there, or one at the end of the text; lower-case ASCII)."""
-        return self.prefixes is None or any(start.startswith(p) for p in self.prefixes)
+        """Whether the pattern can match where the text starts with ``start`` (its first
+        :data:`PREFIX_CHARS` characters there, fewer at the end of the text; lower-case ASCII)."""
+        return self.prefixes is None or any(start[:n] in self.prefixes for n in range(len(start) + 1))
 
 
 def _first_of(items) -> set[str] | None:  # noqa: ANN001 - private parser types
@@ -317,58 +338,71 @@ def _first_of(items) -> set[str] | None:  # noqa: ANN001 - private parser types
     return None
 
 
+#: The scripts in the order they are tried at one position, and the bit that stands for each
+#: in a key's mask (the scripts it has entries in).
+_SCRIPT_ORDER = ("cjk", "cyr", "lat")
+_SCRIPT_BIT = {"cjk": 1, "cyr": 2, "lat": 4}
+
+
 class _Script(NamedTuple):
     """One script's entries and the word rule they match with."""
 
+    bit: int
     trie: Trie
-    guarded: bool  # a match starts on an entry's first character (see Trie.guarded)
+    firsts: frozenset[str] | None  # the characters a match starts on (None: any, see Trie.firsts)
     word_start: bool  # no letter may come right before the match
     accept: Accept  # the rule after the entry (word end, plural, stem ending)
 
 
 def _scripts(tries: dict[str, Trie]) -> tuple[_Script, ...]:
-    """The scripts in the order they are tried at one position: CJK, Cyrillic, Latin."""
+    """The scripts that have entries, in the order they are tried at one position."""
     rules = {"cjk": (False, _after_cjk), "cyr": (True, _after_stem), "lat": (True, _after_latin)}
-    return tuple(_Script(tries[name], tries[name].guarded, *rules[name]) for name in ("cjk", "cyr", "lat") if tries[name])
+    return tuple(
+        _Script(_SCRIPT_BIT[name], tries[name], tries[name].firsts() or None, *rules[name])
+        for name in _SCRIPT_ORDER if tries[name]
+    )
 
 
-def _find_at(scripts: tuple[_Script, ...], text: str, pos: int) -> tuple[int, int] | None:
-    """The entry matched at ``pos``: ``(end of the entry, end of the match)``, or None."""
-    for script in scripts:
-        if script.guarded and not script.trie.starts_with(text[pos]):
-            continue
-        if script.word_start and pos > 0 and _is_letter(text[pos - 1]):
-            continue
-        found = script.trie.walk(text, pos, script.accept)
-        if found is not None:
-            return found
-    return None
+def _scan(scripts: tuple[_Script, ...], text: str, starts: dict[int, int]) -> list[tuple[int, int, int]]:
+    """Entries found left to right, each consuming its text: ``(start, end of the entry, end
+    of the match)``.
 
-
-def _scan(scripts: tuple[_Script, ...], text: str, starts: Iterable[int]) -> list[tuple[int, int, int]]:
-    """Entries found left to right at the candidate ``starts`` (ascending), each consuming its
-    text: ``(start, end of the entry, end of the match)``."""
+    ``starts`` maps each candidate position to the mask of the scripts whose keys the scanner
+    saw there; at a position the scripts are tried in order, each only where one of its keys
+    starts, and the first entry found wins, as in one regex of the three alternatives.
+    """
     found: list[tuple[int, int, int]] = []
     resume = 0
-    for pos in starts:
+    for pos in sorted(starts):
         if pos < resume:
             continue
-        at = _find_at(scripts, text, pos)
-        if at is not None:
-            found.append((pos, *at))
-            resume = at[1]
+        mask = starts[pos]
+        after_letter = pos > 0 and _is_letter(text[pos - 1])
+        for script in scripts:
+            if not mask & script.bit or (script.word_start and after_letter):
+                continue
+            if script.firsts is not None and text[pos] not in script.firsts:
+                continue
+            at = script.trie.walk(text, pos, script.accept)
+            if at is not None:
+                found.append((pos, *at))
+                resume = at[1]
+                break
     return found
 
 
-def _candidate_starts(text: str, starts: set[int], guarded: bool) -> list[int]:
-    """Positions to try, ascending: where a key starts and, when a script has no first
-    characters to look for, also the separator run right before such a place."""
+def _candidate_starts(text: str, hits: Iterable[tuple[int, int]], masks: list[int], guarded: bool) -> dict[int, int]:
+    """Positions to try, each with the mask of the scripts of the keys that start there; when a
+    script has no first characters to look for, also the separator run right before them."""
+    starts: dict[int, int] = {}
+    for pos, key in hits:
+        starts[pos] = starts.get(pos, 0) | masks[key]
     if not guarded:
-        for pos in list(starts):
+        for pos, mask in list(starts.items()):
             while pos > 0 and _SEPARATOR_RUN.match(text, pos - 1) is not None:
                 pos -= 1
-                starts.add(pos)
-    return sorted(starts)
+                starts[pos] = starts.get(pos, 0) | mask
+    return starts
 
 
 def _entry_key(folded: str, start: int, end: int) -> str:
@@ -400,23 +434,28 @@ class KeywordMatcher:
         self.score_cap = score_cap
         self._entries: dict[str, list[_Entry]] = {}
         self._lat_keys: dict[str, None] = {}  # keys of Latin-script entries, in file order
+        self._key_scripts: dict[str, int] = {}  # key -> mask of the scripts it has entries in
         tries = {"lat": Trie(), "cyr": Trie(), "cjk": Trie()}
         exclusion_tries = {"lat": Trie(), "cyr": Trie(), "cjk": Trie()}  # phrases alone
         exclusion_keys: set[str] = set()
-        for t in taxonomy.term_entries(weak_weight=weak_weight):
-            self._add(_Entry("term", t.text, t.language, t.subcategory, t.family, t.weight), tries)
-        for ex in taxonomy.exclusions:
-            for lang, phrase in ex.phrases.items():
-                entry = _Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope, tuple(ex.spares))
-                exclusion_keys.add(self._add(entry, tries, exclusion_tries))
+        terms = [_Entry("term", t.text, t.language, t.subcategory, t.family, t.weight)
+                 for t in taxonomy.term_entries(weak_weight=weak_weight)]
+        phrases = [_Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope, tuple(ex.spares))
+                   for ex in taxonomy.exclusions for lang, phrase in ex.phrases.items()]
+        folded = _fold_all([e.text for e in terms + phrases])
+        for entry, text in zip(terms, folded):
+            self._add(entry, text, tries)
+        for entry, text in zip(phrases, folded[len(terms):]):
+            exclusion_keys.add(self._add(entry, text, tries, exclusion_tries))
         self._scanner = KeyScanner(self._entries)
+        self._key_masks = [self._key_scripts[key] for key in self._scanner.keys]
         self._terms = _scripts(tries)
-        self._terms_guarded = all(script.guarded for script in self._terms)
+        self._terms_guarded = all(script.firsts is not None for script in self._terms)
         # Second look for phrases hidden inside a term that starts earlier ("camera lens cap":
         # "camera lens" consumes the start of "lens cap"); run only on texts with a term, at
         # the places where the scanner saw an exclusion key.
         self._exclusions = _scripts(exclusion_tries)
-        self._exclusions_guarded = all(script.guarded for script in self._exclusions)
+        self._exclusions_guarded = all(script.firsts is not None for script in self._exclusions)
         self._exclusion_key_ids = frozenset(i for i, key in enumerate(self._scanner.keys) if key in exclusion_keys)
         # the leet reading of the Latin terms (see _LEET_FORMS); keys by canonical form
         self._leet_trie: Trie | None = tries["lat"] if tries["lat"] else None
@@ -426,7 +465,7 @@ class KeywordMatcher:
 
         # One alternation of 165 patterns tried at every position costs ~1.5 ms a row. Instead
         # each pattern is filed under the characters it can start with, and at a token start
-        # only an alternation of the patterns that can start with its first two characters is
+        # only an alternation of the patterns that can start with its first characters is
         # tried (same order, same result). Those alternations compile when a text first needs
         # them: compiling them all up front would be most of the cost of building a matcher.
         self._pattern_rules = [_PatternRule(p.id, sub.id, sub.family, p.weight, p.regex)
@@ -443,17 +482,55 @@ class KeywordMatcher:
         if self._pattern_wildcard:
             self._pattern_start = re.compile(r"(?<![a-z0-9])(?=.)", re.DOTALL)
         elif chars:
-            self._pattern_start = re.compile("(?<![a-z0-9])[" + "".join(re.escape(c) for c in chars) + "]")
+            self._pattern_start = self._compile_pattern_start(chars)
 
-    def _add(self, entry: _Entry, *trie_sets: dict[str, Trie]) -> str:
-        """File an entry under its key and in its script's trie of each set; its key ("" when
-        it has none, and then it is not filed)."""
-        folded = fold(entry.text)
-        key = _SEPARATOR_RUN.sub("", folded)  # normalize.term_key, without folding twice
+    def _compile_pattern_start(self, chars: list[str]) -> re.Pattern[str]:
+        """The token starts where some pattern can match, found in one C-level scan.
+
+        A token start whose first characters no pattern can start with is never yielded, so
+        most words ("steel", "the", "and") cost nothing in Python. A start with a character
+        that is not ASCII among them is let through (the prefix sets do not speak for it),
+        and so is anything after a first character whose patterns can match it alone or
+        start in a way that is not known: :meth:`_patterns_at` decides exactly.
+        """
+        anywhere: list[str] = []
+        by_tail: dict[str, list[str]] = {}
+        for c in chars:
+            starts: set[str] = set()
+            for i in self._pattern_by_first[c]:
+                prefixes = self._pattern_rules[i].prefixes
+                if prefixes is None:
+                    starts = {c}
+                    break
+                starts.update(p for p in prefixes if p[:1] == c or not p)
+            if not c.isascii() or any(len(p) < 2 for p in starts):
+                anywhere.append(c)
+                continue
+            # what may follow c: the rest of a start, a trie of at most two more characters
+            nexts: dict[str, set[str]] = {}
+            for p in starts:
+                nexts.setdefault(p[1], set()).add(p[2:])
+            tails = []
+            for second, thirds in sorted(nexts.items()):
+                if "" in thirds:  # a whole match of two characters: anything may follow
+                    tails.append(re.escape(second))
+                else:
+                    tails.append(re.escape(second) + "[" + "".join(re.escape(t) for t in sorted(thirds)) + "]")
+            by_tail.setdefault("|".join(tails), []).append(c)
+        branches = ["[" + "".join(re.escape(c) for c in anywhere) + "]"] if anywhere else []
+        for tail, firsts in by_tail.items():
+            branches.append("[" + "".join(re.escape(c) for c in firsts) + f"](?=(?i:{tail})|[\\s\\S]?[^\\x00-\\x7f])")
+        return re.compile("(?<![a-z0-9])(?:" + "|".join(branches) + ")")
+
+    def _add(self, entry: _Entry, folded: str, *trie_sets: dict[str, Trie]) -> str:
+        """File an entry (``folded``: its text folded) under its key and in its script's trie
+        of each set; its key ("" when it has none, and then it is not filed)."""
+        key = _SEPARATOR_RUN.sub("", folded)  # normalize.term_key
         if not key:
             return ""
         script = _script_of(entry.text)
         marks = _SEPARATOR_RUN.sub(SEPARATOR_MARK, folded.strip())
+        self._key_scripts[key] = self._key_scripts.get(key, 0) | _SCRIPT_BIT[script]
         for tries in trie_sets:
             tries[script].add(marks)
         self._entries.setdefault(key, []).append(entry)
@@ -473,7 +550,8 @@ class KeywordMatcher:
             groups = "|".join(f"(?P<p{i}>{self._pattern_rules[i].body})" for i in members)
             rx = self._alternations[members] = re.compile(f"(?:{groups}){_TOKEN_TAIL}", re.IGNORECASE)
         if start.isascii():
-            self._pattern_by_start[start] = rx  # at most 128 * 128 entries
+            if len(self._pattern_by_start) < _MAX_REMEMBERED_STARTS:
+                self._pattern_by_start[start] = rx
         return rx
 
     # ------------------------------------------------------------------ matching
@@ -556,9 +634,9 @@ class KeywordMatcher:
         exclusions: list[tuple[_Entry, int, int]] = []  # folded spans
         term_spans: list[tuple[int, int]] = []
         pattern_spans: list[tuple[int, int]] = []
-        hits = self._scanner.hits(folded)
-        if hits:
-            starts = _candidate_starts(folded, {s for s, _ in hits}, self._terms_guarded)
+        key_hits = self._scanner.hits(folded)
+        if key_hits:
+            starts = _candidate_starts(folded, key_hits, self._key_masks, self._terms_guarded)
             for s_f, key_end, e_f in _scan(self._terms, folded, starts):
                 entries = self._entries.get(_entry_key(folded, s_f, key_end))
                 if not entries:  # cannot happen for a well-formed trie; be safe, not sorry
@@ -578,7 +656,7 @@ class KeywordMatcher:
                     )
                 term_spans.append((s_f, e_f))
         if term_spans and self._exclusions:
-            exclusions.extend(self._hidden_exclusions(folded, hits, term_spans, matches, norm))
+            exclusions.extend(self._hidden_exclusions(folded, key_hits, term_spans, matches, norm))
         if self._pattern_start is not None:
             overlap_excl = [(s, e) for (x, s, e) in exclusions if x.scope != "text"]
             by_start = self._pattern_by_start
@@ -587,10 +665,10 @@ class KeywordMatcher:
                 i = start_match.start()
                 if i < resume:
                     continue
-                start2 = folded[i : i + 2]
-                rx = by_start.get(start2, _MISSING)  # the common case without a call
+                head = folded[i : i + PREFIX_CHARS]
+                rx = by_start.get(head, _MISSING)  # the common case without a call
                 if rx is _MISSING:
-                    rx = self._patterns_at(start2)
+                    rx = self._patterns_at(head)
                 m = rx.match(folded, i) if rx is not None else None
                 if m is None:
                     continue
@@ -629,7 +707,7 @@ class KeywordMatcher:
     def _hidden_exclusions(
         self,
         folded: str,
-        hits: list[tuple[int, int]],
+        key_hits: list[tuple[int, int]],
         term_spans: list[tuple[int, int]],
         matches: list[KeywordMatch],
         norm: Normalized,
@@ -649,8 +727,9 @@ class KeywordMatcher:
             return found
         term_spans = multi_word
         first = min(s for s, _ in multi_word) + 1
-        starts = _candidate_starts(folded, {s for s, k in hits if s >= first and k in self._exclusion_key_ids}, self._exclusions_guarded)
-        for s_x, key_end, e_x in _scan(self._exclusions, folded, [s for s in starts if s >= first]):
+        excluding = [(s, k) for s, k in key_hits if s >= first and k in self._exclusion_key_ids]
+        starts = _candidate_starts(folded, excluding, self._key_masks, self._exclusions_guarded)
+        for s_x, key_end, e_x in _scan(self._exclusions, folded, {s: m for s, m in starts.items() if s >= first}):
             cut = [(s, e) for s, e in term_spans if s < s_x < e < e_x]
             if not cut:
                 continue
