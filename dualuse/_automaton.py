@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate
 from collections.abc import Callable, Iterable
+from itertools import accumulate
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
@@ -28,6 +28,8 @@ __all__ = ["SEPARATOR_MARK", "PREFIX_CHARS", "Accept", "KeyScanner", "Trie", "pa
 SEPARATOR_MARK = "\x00"
 _SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
 _SEPARATOR_SPLIT = re.compile(r"([\s\-_/.]+)")
+
+_NO_READINGS: dict[str, str] = {}
 
 #: Given the text and where a trie path ends in it, the end of the whole match, or None when
 #: what follows the path rules it out (a letter after a Latin term, more than three letters
@@ -86,7 +88,7 @@ class Trie:
         character to those it matches, itself included, in code-point order (``"1"`` ->
         ``"1il"``); a character not in it matches itself only.
         """
-        return self._walk("", text, pos, accept, readings or {})
+        return self._walk("", text, pos, accept, readings or _NO_READINGS)
 
     def _walk(self, node: str, text: str, pos: int, accept: Accept, readings: dict[str, str]) -> tuple[int, int] | None:
         if not readings:

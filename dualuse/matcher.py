@@ -114,7 +114,7 @@ _COMPLEMENT = re.compile(
 _TOKEN_TAIL = r"[a-z0-9\-/#+]*"
 _SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
 _SEPARATOR_CHARS = frozenset(" \t\n\r\f\v-_/.")
-_MISSING = object()
+_MISSING = object()  # not remembered yet (None is a remembered answer: no pattern)
 # token starts whose patterns a matcher remembers (one small entry each; texts repeat them)
 _MAX_REMEMBERED_STARTS = 200_000
 
@@ -289,11 +289,6 @@ class _PatternRule:
         except Exception:  # any surprise: try the pattern everywhere, which is always correct
             return
         self.prefixes = pattern_prefixes(parsed)
-
-    def can_start(self, start: str) -> bool:
-        """Whether the pattern can match where the text starts with ``start`` (its first
-        :data:`PREFIX_CHARS` characters there, fewer at the end of the text; lower-case ASCII)."""
-        return self.prefixes is None or any(start[:n] in self.prefixes for n in range(len(start) + 1))
 
 
 def _first_of(items) -> set[str] | None:  # noqa: ANN001 - private parser types
@@ -474,7 +469,12 @@ class KeywordMatcher:
         self._pattern_wildcard = tuple(i for i, first in enumerate(firsts) if first is None)
         chars = sorted({c for first in firsts if first for c in first})
         self._pattern_by_first = {c: tuple(i for i, first in enumerate(firsts) if first is None or c in first) for c in chars}
-        # filled as texts come: the alternation to try where a token starts with these two
+        self._pattern_unknown_start = [i for i, r in enumerate(self._pattern_rules) if r.prefixes is None]
+        self._pattern_by_prefix: dict[str, list[int]] = {}
+        for i, r in enumerate(self._pattern_rules):
+            for prefix in r.prefixes or ():
+                self._pattern_by_prefix.setdefault(prefix, []).append(i)
+        # filled as texts come: the alternation to try where a token starts with these
         # characters (None: no pattern can start so), and the alternation of each set of rules
         self._pattern_by_start: dict[str, re.Pattern[str] | None] = {}
         self._alternations: dict[tuple[int, ...], re.Pattern[str]] = {}
@@ -506,16 +506,16 @@ class KeywordMatcher:
             if not c.isascii() or any(len(p) < 2 for p in starts):
                 anywhere.append(c)
                 continue
-            # what may follow c: the rest of a start, a trie of at most two more characters
+            # what may follow c: the rest of a start, grouped by its first character
             nexts: dict[str, set[str]] = {}
             for p in starts:
                 nexts.setdefault(p[1], set()).add(p[2:])
             tails = []
-            for second, thirds in sorted(nexts.items()):
-                if "" in thirds:  # a whole match of two characters: anything may follow
+            for second, rests in sorted(nexts.items()):
+                if "" in rests:  # a whole match of two characters: anything may follow
                     tails.append(re.escape(second))
                 else:
-                    tails.append(re.escape(second) + "[" + "".join(re.escape(t) for t in sorted(thirds)) + "]")
+                    tails.append(re.escape(second) + "(?:" + "|".join(re.escape(t) for t in sorted(rests)) + ")")
             by_tail.setdefault("|".join(tails), []).append(c)
         branches = ["[" + "".join(re.escape(c) for c in anywhere) + "]"] if anywhere else []
         for tail, firsts in by_tail.items():
@@ -544,7 +544,12 @@ class KeywordMatcher:
         members = self._pattern_by_first.get(start[0], self._pattern_wildcard)
         if start.isascii():  # the prefix sets speak for ASCII text only
             lower = start.lower()
-            members = tuple(i for i in members if self._pattern_rules[i].can_start(lower))
+            # a pattern can match if one of its starts is the text's start, or is a whole
+            # match shorter than that
+            can = set(self._pattern_unknown_start)
+            for n in range(len(lower) + 1):
+                can.update(self._pattern_by_prefix.get(lower[:n], ()))
+            members = tuple(i for i in members if i in can)
         rx = self._alternations.get(members) if members else None
         if members and rx is None:
             groups = "|".join(f"(?P<p{i}>{self._pattern_rules[i].body})" for i in members)
