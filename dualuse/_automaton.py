@@ -19,10 +19,11 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from itertools import accumulate
+from typing import Any
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
-__all__ = ["SEPARATOR_MARK", "PREFIX_CHARS", "Accept", "KeyScanner", "Trie", "pattern_prefixes"]
+__all__ = ["PREFIX_CHARS", "SEPARATOR_MARK", "Accept", "KeyScanner", "Trie", "pattern_prefixes"]
 
 #: The character standing for a run of separators in a term's marks (see ``Trie.add``).
 SEPARATOR_MARK = "\x00"
@@ -214,7 +215,7 @@ def _concat(left: frozenset[str], right: frozenset[str], k: int, limit: int) -> 
     return frozenset(out)
 
 
-def _item(name: str, arg, k: int, limit: int) -> frozenset[str]:  # noqa: ANN001 - private parser types
+def _item(name: str, arg: Any, k: int, limit: int) -> frozenset[str]:
     if name == "AT":  # \b, ^, $: zero width; ignoring them only widens the set
         return frozenset({""})
     if name == "LITERAL":

@@ -114,7 +114,6 @@ _COMPLEMENT = re.compile(
 _TOKEN_TAIL = r"[a-z0-9\-/#+]*"
 _SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
 _SEPARATOR_CHARS = frozenset(" \t\n\r\f\v-_/.")
-_MISSING = object()  # not remembered yet (None is a remembered answer: no pattern)
 # token starts whose patterns a matcher remembers (one small entry each; texts repeat them)
 _MAX_REMEMBERED_STARTS = 200_000
 
@@ -253,7 +252,7 @@ def _fold_all(texts: list[str]) -> list[str]:
         pieces = fold("|".join(texts[i] for i in at)).split("|") if at else []
         if len(pieces) != len(at):
             pieces = [fold(texts[i]) for i in at]
-        for i, piece in zip(at, pieces):
+        for i, piece in zip(at, pieces, strict=True):
             out[i] = piece
     return out
 
@@ -271,7 +270,7 @@ class _PatternRule:
     them. ``prefixes`` holds the starts it can match (see :func:`dualuse._automaton.pattern_prefixes`).
     """
 
-    __slots__ = ("pattern_id", "subcategory", "family", "weight", "body", "first", "prefixes")
+    __slots__ = ("body", "family", "first", "pattern_id", "prefixes", "subcategory", "weight")
 
     def __init__(self, pattern_id: str, subcategory: str, family: str, weight: float, regex: str) -> None:
         self.pattern_id, self.subcategory, self.family, self.weight = pattern_id, subcategory, family, weight
@@ -438,9 +437,9 @@ class KeywordMatcher:
         phrases = [_Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope, tuple(ex.spares))
                    for ex in taxonomy.exclusions for lang, phrase in ex.phrases.items()]
         folded = _fold_all([e.text for e in terms + phrases])
-        for entry, text in zip(terms, folded):
+        for entry, text in zip(terms, folded[: len(terms)], strict=True):
             self._add(entry, text, tries)
-        for entry, text in zip(phrases, folded[len(terms):]):
+        for entry, text in zip(phrases, folded[len(terms) :], strict=True):
             exclusion_keys.add(self._add(entry, text, tries, exclusion_tries))
         self._scanner = KeyScanner(self._entries)
         self._key_masks = [self._key_scripts[key] for key in self._scanner.keys]
@@ -554,9 +553,8 @@ class KeywordMatcher:
         if members and rx is None:
             groups = "|".join(f"(?P<p{i}>{self._pattern_rules[i].body})" for i in members)
             rx = self._alternations[members] = re.compile(f"(?:{groups}){_TOKEN_TAIL}", re.IGNORECASE)
-        if start.isascii():
-            if len(self._pattern_by_start) < _MAX_REMEMBERED_STARTS:
-                self._pattern_by_start[start] = rx
+        if start.isascii() and len(self._pattern_by_start) < _MAX_REMEMBERED_STARTS:
+            self._pattern_by_start[start] = rx
         return rx
 
     # ------------------------------------------------------------------ matching
@@ -671,8 +669,9 @@ class KeywordMatcher:
                 if i < resume:
                     continue
                 head = folded[i : i + PREFIX_CHARS]
-                rx = by_start.get(head, _MISSING)  # the common case without a call
-                if rx is _MISSING:
+                try:
+                    rx = by_start[head]  # the common case, without a call
+                except KeyError:
                     rx = self._patterns_at(head)
                 m = rx.match(folded, i) if rx is not None else None
                 if m is None:
