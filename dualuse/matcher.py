@@ -1,8 +1,11 @@
 """Keyword matching: taxonomy terms, part-number patterns and exclusions, in one pass each.
 
-All terms and exclusion phrases of a taxonomy are compiled once into a single regular
-expression shaped like a character trie, so matching a text costs one scan whatever the
-number of terms (no per-term loop). Three word regimes share that expression:
+All terms and exclusion phrases of a taxonomy go into one character trie and one
+Aho-Corasick automaton over their keys (see :mod:`dualuse._automaton`): the automaton scans
+the text once, with its separators removed, and names the few positions where a term can
+start; the trie is walked only there, and cheap checks apply the word rules. Building both
+takes milliseconds, and a text costs one scan whatever the number of terms. Three word
+regimes share the trie:
 
 * Latin (and other non-CJK) terms match on word boundaries: a letter right before or after
   blocks the match, a digit does not (``VMC`` matches in ``VMC850``); a regular English
@@ -18,7 +21,8 @@ covers; *text* exclusions cancel every match of their families in the descriptio
 exclusions also cancel a term of their families that describes the item they name
 ("telescope tripod", "cutting tools for lathes").
 
-Patterns (part numbers, model series) run in a second pass over the same folded text.
+Patterns (part numbers, model series) run in a second pass over the same folded text, at
+token starts only, and each only where the text starts the way the pattern can.
 A text that is exactly two short comma-separated parts ("hacksaws, power") is also read
 as "power hacksaws", the tariff-search habit of putting the head noun first.
 All spans are half-open ``[start, end)`` offsets into the **original** string.
@@ -29,25 +33,58 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from ._automaton import PREFIX_CHARS, SEPARATOR_MARK, Accept, KeyScanner, Trie, pattern_prefixes
 from .categories import FAMILIES
-from .normalize import Normalized, fold, normalize, term_key
+from .normalize import Normalized, fold, normalize
 from .taxonomy import Taxonomy
 
 __all__ = ["KeywordMatch", "ExclusionHit", "MatchResult", "KeywordMatcher"]
 
-# Letters of alphabetic scripts after folding (accents are already stripped). CJK is not in
-# here on purpose: "FPGA芯片" must still match "fpga" and "芯片".
-_LETTER = r"[a-z\u00df-\u024f\u0370-\u03ff\u0400-\u052f]"
-_SEP = r"[\s\-_/.]*"
-_CYRILLIC_SUFFIX = _LETTER + "{0,3}"
-# English regular plural of a Latin term or phrase: trade wording is mostly plural ("lathes",
-# "fibre optic bundles", "ICs") and listing every plural in the taxonomy by hand missed two
-# thirds of them. "es" only after s, x, z or h ("lenses", "presses", "broaches"), so that
-# "IC" does not read "ices". The plural sits outside the named group: the group still holds
-# the term as listed, which is how the entry is looked up; the evidence span covers the
-# plural as written. Irregular plurals ("-y" -> "-ies") stay listed in the taxonomy.
-_PLURAL = r"(?:(?<=[sxzh])es|s)?"
+
+def _is_letter(ch: str) -> bool:
+    """A letter of an alphabetic script after folding (a-z, Latin-1 to Latin Extended-B from
+    U+00DF, Greek, Cyrillic). CJK is not one on purpose: "FPGA芯片" must still match "fpga"
+    and "芯片". Folding already stripped accents and lowered the case."""
+    return "a" <= ch <= "z" or "\u00df" <= ch <= "\u024f" or "\u0370" <= ch <= "\u052f"
+
+
+def _after_cjk(text: str, end: int) -> int | None:
+    """CJK terms match anywhere: no spaces between words."""
+    return end
+
+
+def _after_stem(text: str, end: int) -> int | None:
+    """A Cyrillic stem takes up to three more letters ("станк" -> "станков"), then the word ends."""
+    stop, n = end, len(text)
+    while stop < n and stop - end <= 3 and _is_letter(text[stop]):
+        stop += 1
+    return stop if stop - end <= 3 else None
+
+
+def _after_word(text: str, end: int) -> int | None:
+    """The term ends a word: no letter follows (a digit may: "VMC850")."""
+    return None if end < len(text) and _is_letter(text[end]) else end
+
+
+def _after_latin(text: str, end: int) -> int | None:
+    """The term, or its English regular plural, ends a word.
+
+    Trade wording is mostly plural ("lathes", "fibre optic bundles", "ICs") and listing every
+    plural in the taxonomy by hand missed two thirds of them. "es" only after s, x, z or h
+    ("lenses", "presses", "broaches"), so that "IC" does not read "ices"; each reading is
+    tried longest first. The entry is still looked up by the term as listed; the evidence
+    span covers the plural as written. Irregular plurals ("-y" -> "-ies") stay listed in the
+    taxonomy.
+    """
+    if text.startswith("es", end) and text[end - 1] in "sxzh" and _after_word(text, end + 2) is not None:
+        return end + 2
+    if text.startswith("s", end) and _after_word(text, end + 1) is not None:
+        return end + 1
+    return _after_word(text, end)
+
+
 # Tariff-search and catalogue terms put the head noun first: "hacksaws, power", "vices,
 # machine", "chips, potato". A text that is exactly two short comma-separated parts (at most
 # three words each, no digits: "Lens, 50mm" is a noun and its size) is also read as
@@ -77,6 +114,8 @@ _COMPLEMENT = re.compile(
 _TOKEN_TAIL = r"[a-z0-9\-/#+]*"
 _SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
 _SEPARATOR_CHARS = frozenset(" \t\n\r\f\v-_/.")
+# token starts whose patterns a matcher remembers (one small entry each; texts repeat them)
+_MAX_REMEMBERED_STARTS = 200_000
 
 # ---------------------------------------------------------------------------- leetspeak
 # Digits and symbols written for look-alike letters inside a word ("m1crocontroller",
@@ -112,6 +151,8 @@ _CODE_LIKE = re.compile(r"[2689]|\d\d")
 _LEET_TOKEN = re.compile(r"(?<![a-z0-9@$])[a-z0-9@$]*?(?:[a-z][013457@$]|[013457@$][a-z])[a-z0-9@$]*")
 #: canonical form for looking up a leet reading: leet characters read, and l read as i
 _LEET_CANON = str.maketrans({**_LEET_READ, "l": "i"})
+#: the term characters a leet character can stand for, itself included, in code-point order
+_LEET_ACCEPTS = {c: "".join(sorted({c} | {letter for letter, forms in _LEET_FORMS.items() if c in forms})) for c in _LEET_CHARS}
 
 
 def _is_cjk(ch: str) -> bool:
@@ -125,6 +166,8 @@ def _is_cjk(ch: str) -> bool:
 
 
 def _script_of(term: str) -> str:
+    if term.isascii():
+        return "lat"
     if any(_is_cjk(c) for c in term):
         return "cjk"
     if any("\u0400" <= c <= "\u052f" for c in term):
@@ -179,8 +222,9 @@ class MatchResult:
         return {m.family for m in self.matches}
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
+    """A term or an exclusion phrase as filed under its key (a tuple: thousands are made per build)."""
+
     kind: str  # "term" | "exclusion"
     text: str
     language: str
@@ -192,59 +236,25 @@ class _Entry:
     spares: tuple[str, ...] = ()
 
 
-class _Trie:
-    """A character trie compiled to a regex; separators inside terms become ``_SEP``."""
+def _fold_all(texts: list[str]) -> list[str]:
+    """``[fold(t) for t in texts]``, in one call of :func:`fold` for all of them.
 
-    SEP = "\x00"
-
-    def __init__(self) -> None:
-        self.root: dict = {}
-
-    def add(self, term: str) -> None:
-        node = self.root
-        for ch in _with_separator_marks(term):
-            node = node.setdefault(ch, {})
-        node[""] = True
-
-    def __bool__(self) -> bool:
-        return bool(self.root)
-
-    def guard(self) -> str:
-        """A lookahead on the characters a term can start with.
-
-        The regex engine tries an alternation branch by branch; without this, every position
-        of every text pays for hundreds of failing first characters (3x slower).
-        """
-        firsts = sorted(k for k in self.root if k not in ("", self.SEP))
-        return "(?=[" + "".join(re.escape(c) for c in firsts) + "])" if firsts else ""
-
-    def regex(self, *, leet: bool = False) -> str:
-        """The trie as a regex; with ``leet`` each letter also accepts its leet forms."""
-        return self._regex(self.root, leet)
-
-    def _regex(self, node: dict, leet: bool = False) -> str:
-        if "" in node and len(node) == 1:
-            return ""
-        branches = []
-        for ch in sorted(k for k in node if k != ""):
-            if ch == self.SEP:
-                piece = _SEP
-            elif leet and ch in _LEET_FORMS:
-                piece = "[" + re.escape(ch + _LEET_FORMS[ch]) + "]"
-            else:
-                piece = re.escape(ch)
-            branches.append(piece + self._regex(node[ch], leet))
-        optional = "" in node
-        if len(branches) == 1 and not optional:
-            return branches[0]
-        body = "(?:" + "|".join(branches) + ")"
-        # greedy optional: the longer term is tried first, the shorter on backtrack
-        return body + "?" if optional else body
-
-
-def _with_separator_marks(term: str) -> str:
-    folded = fold(term).strip()
-    return re.sub(r"[\s\-_/.]+", _Trie.SEP, folded)
+    Folding is per character except for joining spelt acronyms ("c.n.c"), which looks at
+    the neighbours of letters and separators; "|" is neither a word character nor one of
+    the acronym separators, so next to it a text folds as it does at either end of a string.
+    Folding ~5,000 terms one by one is a third of the time to build a matcher. When a text
+    holds (or folds to) "|", the pieces would not line up, so each is folded alone.
+    """
+    out = [""] * len(texts)
+    # ASCII texts together take the fast path of folding (a whole string or none of it)
+    for ascii_ in (True, False):
+        at = [i for i, t in enumerate(texts) if t.isascii() == ascii_]
+        pieces = fold("|".join(texts[i] for i in at)).split("|") if at else []
+        if len(pieces) != len(at):
+            pieces = [fold(texts[i]) for i in at]
+        for i, piece in zip(at, pieces, strict=True):
+            out[i] = piece
+    return out
 
 
 def _leet_compatible(written: str, key: str) -> bool:
@@ -252,21 +262,32 @@ def _leet_compatible(written: str, key: str) -> bool:
     return len(written) == len(key) and all(w == k or w in _LEET_FORMS.get(k, "") for w, k in zip(written, key))
 
 
-def _pattern_alternation(members: list[tuple[str, str]]) -> re.Pattern[str]:
-    groups = "|".join(f"(?P<{name}>{body})" for name, body in members)
-    return re.compile(f"(?:{groups}){_TOKEN_TAIL}", re.IGNORECASE)
+class _PatternRule:
+    """One part-number pattern: what it reports, and where it can start.
 
+    ``first`` holds the lower-case characters the pattern can start with (None: not simple to
+    tell, so any); the pattern is tried at a token start only if the character there is one of
+    them. ``prefixes`` holds the starts it can match (see :func:`dualuse._automaton.pattern_prefixes`).
+    """
 
-def _first_chars(regex: str) -> set[str] | None:
-    """The lower-case characters a pattern can start with, or None when that is not simple to tell."""
-    try:
-        from re import _parser as sre_parse  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse  # type: ignore[no-redef]
-    try:
-        return _first_of(sre_parse.parse(regex))
-    except Exception:  # any surprise: try the pattern everywhere, which is always correct
-        return None
+    __slots__ = ("body", "family", "first", "pattern_id", "prefixes", "subcategory", "weight")
+
+    def __init__(self, pattern_id: str, subcategory: str, family: str, weight: float, regex: str) -> None:
+        self.pattern_id, self.subcategory, self.family, self.weight = pattern_id, subcategory, family, weight
+        # author groups become non-capturing so only the matcher's named groups capture
+        self.body = re.sub(r"(?<!\\)\((?!\?)", "(?:", regex)
+        self.first: set[str] | None = None
+        self.prefixes: frozenset[str] | None = None
+        try:
+            from re import _parser as sre_parse  # type: ignore[attr-defined]
+        except ImportError:  # pragma: no cover - Python 3.10
+            import sre_parse  # type: ignore[no-redef]
+        try:
+            parsed = sre_parse.parse(regex)
+            self.first = _first_of(parsed)
+        except Exception:  # any surprise: try the pattern everywhere, which is always correct
+            return
+        self.prefixes = pattern_prefixes(parsed)
 
 
 def _first_of(items) -> set[str] | None:  # noqa: ANN001 - private parser types
@@ -311,23 +332,77 @@ def _first_of(items) -> set[str] | None:  # noqa: ANN001 - private parser types
     return None
 
 
-def _compile_tries(tries: dict[str, _Trie]) -> re.Pattern[str] | None:
-    """One regex over the three script tries; the matched entry is in group cjk, cyr or lat."""
-    parts = []
-    if tries["cjk"]:
-        parts.append(f"{tries['cjk'].guard()}(?P<cjk>{tries['cjk'].regex()})")
-    if tries["cyr"]:
-        parts.append(f"{tries['cyr'].guard()}(?<!{_LETTER})(?P<cyr>{tries['cyr'].regex()}){_CYRILLIC_SUFFIX}(?!{_LETTER})")
-    if tries["lat"]:
-        parts.append(f"{tries['lat'].guard()}(?<!{_LETTER})(?P<lat>{tries['lat'].regex()}){_PLURAL}(?!{_LETTER})")
-    return re.compile("|".join(parts)) if parts else None
+#: The scripts in the order they are tried at one position, and the bit that stands for each
+#: in a key's mask (the scripts it has entries in).
+_SCRIPT_ORDER = ("cjk", "cyr", "lat")
+_SCRIPT_BIT = {"cjk": 1, "cyr": 2, "lat": 4}
 
 
-def _entry_key(folded: str, m: re.Match[str]) -> str:
-    """The lookup key of the entry a trie regex matched: its core (no plural, no Cyrillic
-    ending) with separators removed; the text is folded already."""
-    group = m.lastgroup or ""
-    return _SEPARATOR_RUN.sub("", folded[m.start(group):m.end(group)])
+class _Script(NamedTuple):
+    """One script's entries and the word rule they match with."""
+
+    bit: int
+    trie: Trie
+    firsts: frozenset[str] | None  # the characters a match starts on (None: any, see Trie.firsts)
+    word_start: bool  # no letter may come right before the match
+    accept: Accept  # the rule after the entry (word end, plural, stem ending)
+
+
+def _scripts(tries: dict[str, Trie]) -> tuple[_Script, ...]:
+    """The scripts that have entries, in the order they are tried at one position."""
+    rules = {"cjk": (False, _after_cjk), "cyr": (True, _after_stem), "lat": (True, _after_latin)}
+    return tuple(
+        _Script(_SCRIPT_BIT[name], tries[name], tries[name].firsts() or None, *rules[name])
+        for name in _SCRIPT_ORDER if tries[name]
+    )
+
+
+def _scan(scripts: tuple[_Script, ...], text: str, starts: dict[int, int]) -> list[tuple[int, int, int]]:
+    """Entries found left to right, each consuming its text: ``(start, end of the entry, end
+    of the match)``.
+
+    ``starts`` maps each candidate position to the mask of the scripts whose keys the scanner
+    saw there; at a position the scripts are tried in order, each only where one of its keys
+    starts, and the first entry found wins, as in one regex of the three alternatives.
+    """
+    found: list[tuple[int, int, int]] = []
+    resume = 0
+    for pos in sorted(starts):
+        if pos < resume:
+            continue
+        mask = starts[pos]
+        after_letter = pos > 0 and _is_letter(text[pos - 1])
+        for script in scripts:
+            if not mask & script.bit or (script.word_start and after_letter):
+                continue
+            if script.firsts is not None and text[pos] not in script.firsts:
+                continue
+            at = script.trie.walk(text, pos, script.accept)
+            if at is not None:
+                found.append((pos, *at))
+                resume = at[1]
+                break
+    return found
+
+
+def _candidate_starts(text: str, hits: Iterable[tuple[int, int]], masks: list[int], guarded: bool) -> dict[int, int]:
+    """Positions to try, each with the mask of the scripts of the keys that start there; when a
+    script has no first characters to look for, also the separator run right before them."""
+    starts: dict[int, int] = {}
+    for pos, key in hits:
+        starts[pos] = starts.get(pos, 0) | masks[key]
+    if not guarded:
+        for pos, mask in list(starts.items()):
+            while pos > 0 and _SEPARATOR_RUN.match(text, pos - 1) is not None:
+                pos -= 1
+                starts[pos] = starts.get(pos, 0) | mask
+    return starts
+
+
+def _entry_key(folded: str, start: int, end: int) -> str:
+    """The lookup key of the entry matched at ``[start, end)``: its core (no plural, no
+    Cyrillic ending) with separators removed; the text is folded already."""
+    return _SEPARATOR_RUN.sub("", folded[start:end])
 
 
 def _governed_by_head(original: str, start: int, end: int, matches: list[KeywordMatch], families: tuple[str, ...]) -> list[int]:
@@ -353,63 +428,134 @@ class KeywordMatcher:
         self.score_cap = score_cap
         self._entries: dict[str, list[_Entry]] = {}
         self._lat_keys: dict[str, None] = {}  # keys of Latin-script entries, in file order
-        tries = {"lat": _Trie(), "cyr": _Trie(), "cjk": _Trie()}
-        exclusion_tries = {"lat": _Trie(), "cyr": _Trie(), "cjk": _Trie()}  # phrases alone
-        for t in taxonomy.term_entries(weak_weight=weak_weight):
-            self._add(tries, _Entry("term", t.text, t.language, t.subcategory, t.family, t.weight))
-        for ex in taxonomy.exclusions:
-            for lang, phrase in ex.phrases.items():
-                if self._add(tries, _Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope, tuple(ex.spares))):
-                    exclusion_tries[_script_of(phrase)].add(phrase)
-        self._term_re = _compile_tries(tries)
+        self._key_scripts: dict[str, int] = {}  # key -> mask of the scripts it has entries in
+        tries = {"lat": Trie(), "cyr": Trie(), "cjk": Trie()}
+        exclusion_tries = {"lat": Trie(), "cyr": Trie(), "cjk": Trie()}  # phrases alone
+        exclusion_keys: set[str] = set()
+        terms = [_Entry("term", t.text, t.language, t.subcategory, t.family, t.weight)
+                 for t in taxonomy.term_entries(weak_weight=weak_weight)]
+        phrases = [_Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope, tuple(ex.spares))
+                   for ex in taxonomy.exclusions for lang, phrase in ex.phrases.items()]
+        folded = _fold_all([e.text for e in terms + phrases])
+        for entry, text in zip(terms, folded[: len(terms)], strict=True):
+            self._add(entry, text, tries)
+        for entry, text in zip(phrases, folded[len(terms) :], strict=True):
+            exclusion_keys.add(self._add(entry, text, tries, exclusion_tries))
+        self._scanner = KeyScanner(self._entries)
+        self._key_masks = [self._key_scripts[key] for key in self._scanner.keys]
+        self._terms = _scripts(tries)
+        self._terms_guarded = all(script.firsts is not None for script in self._terms)
         # Second look for phrases hidden inside a term that starts earlier ("camera lens cap":
-        # "camera lens" consumes the start of "lens cap"); run only on texts with a term.
-        self._exclusion_re = _compile_tries(exclusion_tries)
+        # "camera lens" consumes the start of "lens cap"); run only on texts with a term, at
+        # the places where the scanner saw an exclusion key.
+        self._exclusions = _scripts(exclusion_tries)
+        self._exclusions_guarded = all(script.firsts is not None for script in self._exclusions)
+        self._exclusion_key_ids = frozenset(i for i, key in enumerate(self._scanner.keys) if key in exclusion_keys)
         # the leet reading of the Latin terms (see _LEET_FORMS); keys by canonical form
-        self._leet_re = None
+        self._leet_trie: Trie | None = tries["lat"] if tries["lat"] else None
         self._leet_keys: dict[str, list[str]] = {}
-        if tries["lat"]:
-            self._leet_re = re.compile(f"(?<!{_LETTER})(?P<lat>{tries['lat'].regex(leet=True)})(?!{_LETTER})")
-            for key in self._lat_keys:
-                self._leet_keys.setdefault(key.translate(_LEET_CANON), []).append(key)
+        for key in self._lat_keys:
+            self._leet_keys.setdefault(key.translate(_LEET_CANON), []).append(key)
 
-        self._patterns: dict[str, tuple[str, str, str, float]] = {}
-        compiled: list[tuple[str, str, set[str] | None]] = []  # (group name, body, first characters)
-        for sub in taxonomy.subcategories:
-            for p in sub.patterns:
-                name = f"p{len(self._patterns)}"
-                self._patterns[name] = (p.id, sub.id, sub.family, p.weight)
-                # author groups become non-capturing so only our named groups capture
-                body = re.sub(r"(?<!\\)\((?!\?)", "(?:", p.regex)
-                compiled.append((name, body, _first_chars(p.regex)))
         # One alternation of 165 patterns tried at every position costs ~1.5 ms a row. Instead
-        # each pattern is filed under the characters it can start with, and at each token
-        # start only the patterns for that character are tried (same order, same result).
-        self._pattern_dispatch: dict[str, re.Pattern[str]] = {}
-        self._pattern_fallback: re.Pattern[str] | None = None
+        # each pattern is filed under the characters it can start with, and at a token start
+        # only an alternation of the patterns that can start with its first characters is
+        # tried (same order, same result). Those alternations compile when a text first needs
+        # them: compiling them all up front would be most of the cost of building a matcher.
+        self._pattern_rules = [_PatternRule(p.id, sub.id, sub.family, p.weight, p.regex)
+                               for sub in taxonomy.subcategories for p in sub.patterns]
+        firsts = [r.first for r in self._pattern_rules]
+        self._pattern_wildcard = tuple(i for i, first in enumerate(firsts) if first is None)
+        chars = sorted({c for first in firsts if first for c in first})
+        self._pattern_by_first = {c: tuple(i for i, first in enumerate(firsts) if first is None or c in first) for c in chars}
+        self._pattern_unknown_start = [i for i, r in enumerate(self._pattern_rules) if r.prefixes is None]
+        self._pattern_by_prefix: dict[str, list[int]] = {}
+        for i, r in enumerate(self._pattern_rules):
+            for prefix in r.prefixes or ():
+                self._pattern_by_prefix.setdefault(prefix, []).append(i)
+        # filled as texts come: the alternation to try where a token starts with these
+        # characters (None: no pattern can start so), and the alternation of each set of rules
+        self._pattern_by_start: dict[str, re.Pattern[str] | None] = {}
+        self._alternations: dict[tuple[int, ...], re.Pattern[str]] = {}
         self._pattern_start: re.Pattern[str] | None = None
-        if compiled:
-            wildcard = [(n, b) for n, b, first in compiled if first is None]
-            chars = sorted({c for _, _, first in compiled if first for c in first})
-            for c in chars:
-                members = [(n, b) for n, b, first in compiled if first is None or c in first]
-                self._pattern_dispatch[c] = _pattern_alternation(members)
-            if wildcard:
-                self._pattern_fallback = _pattern_alternation(wildcard)
-                self._pattern_start = re.compile(r"(?<![a-z0-9])(?=.)", re.DOTALL)
-            else:
-                self._pattern_start = re.compile("(?<![a-z0-9])[" + "".join(re.escape(c) for c in chars) + "]")
+        if self._pattern_wildcard:
+            self._pattern_start = re.compile(r"(?<![a-z0-9])(?=.)", re.DOTALL)
+        elif chars:
+            self._pattern_start = self._compile_pattern_start(chars)
 
-    def _add(self, tries: dict[str, _Trie], entry: _Entry) -> bool:
-        key = term_key(entry.text)
+    def _compile_pattern_start(self, chars: list[str]) -> re.Pattern[str]:
+        """The token starts where some pattern can match, found in one C-level scan.
+
+        A token start whose first characters no pattern can start with is never yielded, so
+        most words ("steel", "the", "and") cost nothing in Python. A start with a character
+        that is not ASCII among them is let through (the prefix sets do not speak for it),
+        and so is anything after a first character whose patterns can match it alone or
+        start in a way that is not known: :meth:`_patterns_at` decides exactly.
+        """
+        anywhere: list[str] = []
+        by_tail: dict[str, list[str]] = {}
+        for c in chars:
+            starts: set[str] = set()
+            for i in self._pattern_by_first[c]:
+                prefixes = self._pattern_rules[i].prefixes
+                if prefixes is None:
+                    starts = {c}
+                    break
+                starts.update(p for p in prefixes if p[:1] == c or not p)
+            if not c.isascii() or any(len(p) < 2 for p in starts):
+                anywhere.append(c)
+                continue
+            # what may follow c: the rest of a start, grouped by its first character
+            nexts: dict[str, set[str]] = {}
+            for p in starts:
+                nexts.setdefault(p[1], set()).add(p[2:])
+            tails = []
+            for second, rests in sorted(nexts.items()):
+                if "" in rests:  # a whole match of two characters: anything may follow
+                    tails.append(re.escape(second))
+                else:
+                    tails.append(re.escape(second) + "(?:" + "|".join(re.escape(t) for t in sorted(rests)) + ")")
+            by_tail.setdefault("|".join(tails), []).append(c)
+        branches = ["[" + "".join(re.escape(c) for c in anywhere) + "]"] if anywhere else []
+        for tail, firsts in by_tail.items():
+            branches.append("[" + "".join(re.escape(c) for c in firsts) + f"](?=(?i:{tail})|[\\s\\S]?[^\\x00-\\x7f])")
+        return re.compile("(?<![a-z0-9])(?:" + "|".join(branches) + ")")
+
+    def _add(self, entry: _Entry, folded: str, *trie_sets: dict[str, Trie]) -> str:
+        """File an entry (``folded``: its text folded) under its key and in its script's trie
+        of each set; its key ("" when it has none, and then it is not filed)."""
+        key = _SEPARATOR_RUN.sub("", folded)  # normalize.term_key
         if not key:
-            return False
+            return ""
         script = _script_of(entry.text)
-        tries[script].add(entry.text)
+        marks = _SEPARATOR_RUN.sub(SEPARATOR_MARK, folded.strip())
+        self._key_scripts[key] = self._key_scripts.get(key, 0) | _SCRIPT_BIT[script]
+        for tries in trie_sets:
+            tries[script].add(marks)
         self._entries.setdefault(key, []).append(entry)
         if script == "lat":
             self._lat_keys[key] = None
-        return True
+        return key
+
+    def _patterns_at(self, start: str) -> re.Pattern[str] | None:
+        """The alternation of the patterns that can match at a token starting with ``start``
+        (None: none can), remembered for ASCII starts."""
+        members = self._pattern_by_first.get(start[0], self._pattern_wildcard)
+        if start.isascii():  # the prefix sets speak for ASCII text only
+            lower = start.lower()
+            # a pattern can match if one of its starts is the text's start, or is a whole
+            # match shorter than that
+            can = set(self._pattern_unknown_start)
+            for n in range(len(lower) + 1):
+                can.update(self._pattern_by_prefix.get(lower[:n], ()))
+            members = tuple(i for i in members if i in can)
+        rx = self._alternations.get(members) if members else None
+        if members and rx is None:
+            groups = "|".join(f"(?P<p{i}>{self._pattern_rules[i].body})" for i in members)
+            rx = self._alternations[members] = re.compile(f"(?:{groups}){_TOKEN_TAIL}", re.IGNORECASE)
+        if start.isascii() and len(self._pattern_by_start) < _MAX_REMEMBERED_STARTS:
+            self._pattern_by_start[start] = rx
+        return rx
 
     # ------------------------------------------------------------------ matching
 
@@ -491,16 +637,18 @@ class KeywordMatcher:
         exclusions: list[tuple[_Entry, int, int]] = []  # folded spans
         term_spans: list[tuple[int, int]] = []
         pattern_spans: list[tuple[int, int]] = []
-        if self._term_re is not None:
-            for m in self._term_re.finditer(folded):
-                entries = self._entries.get(_entry_key(folded, m))
+        key_hits = self._scanner.hits(folded)
+        if key_hits:
+            starts = _candidate_starts(folded, key_hits, self._key_masks, self._terms_guarded)
+            for s_f, key_end, e_f in _scan(self._terms, folded, starts):
+                entries = self._entries.get(_entry_key(folded, s_f, key_end))
                 if not entries:  # cannot happen for a well-formed trie; be safe, not sorry
                     continue
                 excl = [e for e in entries if e.kind == "exclusion"]
                 if excl:
-                    exclusions.extend((e, m.start(), m.end()) for e in excl)
+                    exclusions.extend((e, s_f, e_f) for e in excl)
                     continue
-                start, end = norm.span(m.start(), m.end())
+                start, end = norm.span(s_f, e_f)
                 seen_subs: set[str] = set()
                 for e in entries:
                     if e.subcategory in seen_subs:
@@ -509,17 +657,22 @@ class KeywordMatcher:
                     matches.append(
                         KeywordMatch("term", e.text, e.subcategory, e.family, e.language, e.weight, start, end, original[start:end])
                     )
-                term_spans.append((m.start(), m.end()))
-        if term_spans and self._exclusion_re is not None:
-            exclusions.extend(self._hidden_exclusions(folded, term_spans, matches, norm))
+                term_spans.append((s_f, e_f))
+        if term_spans and self._exclusions:
+            exclusions.extend(self._hidden_exclusions(folded, key_hits, term_spans, matches, norm))
         if self._pattern_start is not None:
             overlap_excl = [(s, e) for (x, s, e) in exclusions if x.scope != "text"]
+            by_start = self._pattern_by_start
             resume = 0
             for start_match in self._pattern_start.finditer(folded):
                 i = start_match.start()
                 if i < resume:
                     continue
-                rx = self._pattern_dispatch.get(folded[i], self._pattern_fallback)
+                head = folded[i : i + PREFIX_CHARS]
+                try:
+                    rx = by_start[head]  # the common case, without a call
+                except KeyError:
+                    rx = self._patterns_at(head)
                 m = rx.match(folded, i) if rx is not None else None
                 if m is None:
                     continue
@@ -529,11 +682,12 @@ class KeywordMatcher:
                     continue
                 # the named group wrapping the matched pattern closes after any group inside
                 # it, so it is m.lastgroup (no groupdict over 165 groups per match)
-                pid, sub, fam, weight = self._patterns[m.lastgroup]  # type: ignore[index]
+                rule = self._pattern_rules[int(m.lastgroup[1:])]  # type: ignore[index]
                 start, end = norm.span(s_f, e_f)
-                matches.append(KeywordMatch("pattern", pid, sub, fam, "any", weight, start, end, original[start:end]))
+                matches.append(KeywordMatch("pattern", rule.pattern_id, rule.subcategory, rule.family, "any", rule.weight,
+                                            start, end, original[start:end]))
                 pattern_spans.append((s_f, e_f))
-        if self._leet_re is not None and _LEET_HINT.search(folded) is not None:  # cheap check first
+        if self._leet_trie is not None and _LEET_HINT.search(folded) is not None:  # cheap check first
             taken = term_spans + pattern_spans + [(s, e) for (_, s, e) in exclusions]
             matches.extend(self._leet_matches(norm, original, taken))
         hits: list[ExclusionHit] = []
@@ -555,7 +709,12 @@ class KeywordMatcher:
         return MatchResult(tuple(matches), tuple(hits), self.family_scores(matches))
 
     def _hidden_exclusions(
-        self, folded: str, term_spans: list[tuple[int, int]], matches: list[KeywordMatch], norm: Normalized
+        self,
+        folded: str,
+        key_hits: list[tuple[int, int]],
+        term_spans: list[tuple[int, int]],
+        matches: list[KeywordMatch],
+        norm: Normalized,
     ) -> list[tuple[_Entry, int, int]]:
         """Exclusion phrases that start inside a term and run past its end ("camera lens cap").
 
@@ -564,7 +723,6 @@ class KeywordMatcher:
         into a term of its own families, and that term is dropped from ``matches`` (in place).
         """
         found: list[tuple[_Entry, int, int]] = []
-        assert self._exclusion_re is not None
         # a Latin or Cyrillic phrase can only start inside a term at a separator, so one-word
         # terms hide nothing; CJK has no separators, so CJK terms are always looked into
         multi_word = [(s, e) for s, e in term_spans
@@ -572,13 +730,15 @@ class KeywordMatcher:
         if not multi_word:
             return found
         term_spans = multi_word
-        for m in self._exclusion_re.finditer(folded, min(s for s, _ in multi_word) + 1):
-            s_x, e_x = m.span()
+        first = min(s for s, _ in multi_word) + 1
+        excluding = [(s, k) for s, k in key_hits if s >= first and k in self._exclusion_key_ids]
+        starts = _candidate_starts(folded, excluding, self._key_masks, self._exclusions_guarded)
+        for s_x, key_end, e_x in _scan(self._exclusions, folded, {s: m for s, m in starts.items() if s >= first}):
             cut = [(s, e) for s, e in term_spans if s < s_x < e < e_x]
             if not cut:
                 continue
             spans = {norm.span(s, e) for s, e in cut}
-            for entry in self._entries.get(_entry_key(folded, m), ()):
+            for entry in self._entries.get(_entry_key(folded, s_x, key_end), ()):
                 if entry.kind != "exclusion":
                     continue
                 # only a term of the phrase's own families is cut ("way covers for ..." keeps
@@ -606,8 +766,16 @@ class KeywordMatcher:
         if not candidates:
             return []
         out: list[KeywordMatch] = []
-        for m in self._leet_re.finditer(folded):  # type: ignore[union-attr]
-            s_f, e_f = m.span()
+        assert self._leet_trie is not None
+        resume = 0
+        # no first-character guard and no plural in this reading: every word start is tried
+        for s_f in range(len(folded)):
+            if s_f < resume or (s_f > 0 and _is_letter(folded[s_f - 1])):
+                continue
+            found = self._leet_trie.walk(folded, s_f, _after_word, _LEET_ACCEPTS)
+            if found is None:
+                continue
+            e_f = resume = found[1]
             if any(s < e_f and s_f < e for s, e in taken):
                 continue
             at = [i for i in range(s_f, e_f) if folded[i] not in _SEPARATOR_CHARS]

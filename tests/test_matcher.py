@@ -131,3 +131,123 @@ def test_head_exclusion_reports_what_it_cancelled(matcher) -> None:
 def test_head_exclusion_alone_cancels_nothing(matcher) -> None:
     (hit,) = matcher.match("cutting tools").exclusions
     assert hit.cancelled == ()
+
+
+# ---------------------------------------------------------------------------- compiled engine
+# The matcher walks a trie at the places an Aho-Corasick scan names (dualuse._automaton). These
+# pin down the corners where that walk must decide exactly as a backtracking regex over the
+# same trie would: separator runs first and longest, entries that start with a separator,
+# entries that end with one, plural and stem endings, and the two-character pattern index.
+
+EDGE_TAXONOMY = """
+schema_version = 1
+name = "edge"
+version = "1.0.0"
+
+[[subcategory]]
+id = "machine_tools.edge"
+family = "machine_tools"
+label = "Edge cases"
+terms.en = ["ab cd", "abcd ef", "box", "mill-", "-xq"]
+terms.ru = ["-станк"]
+patterns = [{ id = "kx", regex = "KX\\\\d" }, { id = "short", regex = "q?z" }]
+
+[[exclusion]]
+id = "edge_ex"
+phrases.en = ["cd gh"]
+families = ["machine_tools"]
+"""
+
+
+@pytest.fixture(scope="module")
+def edge_matcher(tmp_path_factory):
+    from dualuse.taxonomy import load_taxonomy
+
+    path = tmp_path_factory.mktemp("edge") / "edge.toml"
+    path.write_text(EDGE_TAXONOMY, encoding="utf-8")
+    return KeywordMatcher(load_taxonomy(path))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the separator branch is tried before the next letter: "ab cd" ends the word first
+        pytest.param("abcd ef", [("ab cd", "abcd")], id="separator-branch-before-longer-entry"),
+        pytest.param("abcdef", [("abcd ef", "abcdef")], id="longer-entry-when-the-word-goes-on"),
+        pytest.param("ab  cd-ef", [("ab cd", "ab  cd")], id="separator-run-inside-entry"),
+        pytest.param("ab cdef", [], id="letter-after-entry-blocks"),
+        pytest.param("boxes", [("box", "boxes")], id="es-plural-after-x"),
+        pytest.param("boxs", [("box", "boxs")], id="s-plural"),
+        pytest.param("mill- x", [("mill-", "mill-")], id="entry-ending-with-separator-takes-it"),
+        pytest.param("mill x", [("mill-", "mill")], id="entry-ending-with-separator-may-end-without"),
+        # every Cyrillic entry starts with a separator: no first letter to look for, so a match
+        # may start on the separators before the stem
+        pytest.param("  станка", [("-станк", "  станка")], id="unguarded-entry-starts-on-separators"),
+        pytest.param("x станкаа", [("-станк", "станкаа")], id="stem-takes-up-to-three-letters"),
+        pytest.param("станкаааа", [], id="stem-refuses-four-letters"),
+        # Latin entries do have first letters; "-xq" starts with none of them
+        pytest.param("a -xq", [], id="guarded-entry-needs-a-first-letter"),
+        pytest.param("kx1 and KX2", [("kx", "kx1"), ("kx", "KX2")], id="pattern-upper-case-matches-folded-text"),
+        pytest.param("z qz", [("short", "z"), ("short", "qz")], id="pattern-of-one-character"),
+        pytest.param("ab cd gh", [], id="exclusion-after-a-term-start"),
+    ],
+)
+def test_engine_corners(edge_matcher, text, expected) -> None:
+    result = edge_matcher.match(text)
+    assert [(m.term, m.matched_text) for m in result.matches] == expected
+    for m in result.matches:
+        assert text[m.start : m.end] == m.matched_text
+
+
+def test_scanner_reports_key_starts_across_separators() -> None:
+    from dualuse._automaton import KeyScanner
+
+    scanner = KeyScanner(["abcd", "bc", "芯片"])
+    assert sorted(scanner.hits("a - b cd")) == [(0, 0), (4, 1)]
+    assert sorted(scanner.hits("x芯片 abcd")) == [(1, 2), (4, 0), (5, 1)]
+    assert KeyScanner([]).hits("abcd") == []
+
+
+@pytest.mark.parametrize(
+    ("regex", "expected"),
+    [
+        ("xk?(5032|6125)", {"xk5", "xk6", "x50", "x61"}),
+        ("(core ?)?i[3579]-", {"cor", "i3-", "i5-", "i7-", "i9-"}),
+        ("KX\\d", {f"kx{d}" for d in range(10)}),
+        ("q?z", {"qz", "z"}),  # whole matches shorter than the prefix length
+        ("8457\\.\\d{2}", {"845"}),
+        ("\\bbt40", {"bt4"}),
+        ("[0o]i", {"0i", "oi"}),
+        ("k[pм]", None),  # a non-ASCII character may match an ASCII one case-insensitively
+        ("[^a]b", None),
+        ("a.", None),
+    ],
+)
+def test_pattern_prefixes(regex, expected) -> None:
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+    from dualuse._automaton import pattern_prefixes
+
+    found = pattern_prefixes(sre_parse.parse(regex))
+    assert (None if found is None else set(found)) == expected
+
+
+def test_pattern_index_is_the_file_order_alternation(keyword_engine) -> None:
+    # at a token start the first pattern in file order that matches wins, whatever the index
+    import re
+
+    matcher = keyword_engine.matcher
+    for text in ["xc7z020clg400", "ryzen 7 5800x", "8542.31", "core i7-13700k", "ad9361bbcz", "lm317t"]:
+        rules = [matcher._pattern_rules[i] for i in matcher._pattern_by_first[text[0]]]
+        first = next(r for r in rules if re.match(r.body, text, re.IGNORECASE))
+        (m,) = [m for m in matcher.match(text).matches if m.kind == "pattern"]
+        assert m.term == first.pattern_id
+
+
+def test_matcher_pickles_and_matches_the_same(matcher) -> None:
+    # engines travel to worker processes; the automaton is rebuilt from its keys
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(matcher))
+    for text in ["CNC lathe", "Potato chips", "立式数控车床CK6150", "fiber laser source cable", "STM32F407VGT6"]:
+        assert copy.match(text) == matcher.match(text)
