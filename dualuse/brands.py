@@ -107,7 +107,11 @@ def expand_brands(data: TaxonomyFile, where: str, *, strict: bool) -> list[Subca
             out.append(sub)
             continue
         seen = {(p.id, p.regex) for p in sub.patterns}
-        new = [p for p in patterns if (p.id, p.regex) not in seen and not seen.add((p.id, p.regex))]
+        new: list[Pattern] = []
+        for p in patterns:
+            if (p.id, p.regex) not in seen:
+                seen.add((p.id, p.regex))
+                new.append(p)
         weak_terms = sub.weak_terms.model_copy(update={"other": list(dict.fromkeys([*sub.weak_terms.other, *weak]))})
         out.append(sub.model_copy(update={"patterns": [*sub.patterns, *new], "weak_terms": weak_terms}))
     return out

@@ -43,9 +43,14 @@ class TextScorer(Protocol):
 class TextModel(TextScorer, Protocol):
     """A text model as the engine uses it: a scorer with its fusion parameters and identity."""
 
-    model_id: str
-    sha256: str
-    fusion: FusionConfig
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def fusion(self) -> FusionConfig: ...
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ RiskLevel = Literal["high", "medium", "low", "none"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # protected_namespaces=(): fields such as model_id name the text model, not pydantic internals
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
 
 
 class TermEvidence(_Frozen):

@@ -238,7 +238,7 @@ def check_pattern_is_safe(regex: str) -> None:
     try:  # the parser is private API; its name changed in 3.11
         from re import _parser as sre_parse  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse  # type: ignore[no-redef]
+        import sre_parse
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = sre_parse.parse(regex)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -46,8 +47,11 @@ def test_scikit_learn_estimator_checks_that_apply_to_text() -> None:
     check that feeds a 2-D float array, since the input is a list of documents."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = estimator_checks.check_estimator(_small(), on_fail=None)
-    assert results and all(r["status"] == "passed" for r in results), results
+        if "on_fail" in inspect.signature(estimator_checks.check_estimator).parameters:  # scikit-learn >= 1.6
+            results = estimator_checks.check_estimator(_small(), on_fail=None)
+            assert results and all(r["status"] == "passed" for r in results), results
+        else:  # older releases raise on the first failing check
+            estimator_checks.check_estimator(_small())
     for check in ("check_no_attributes_set_in_init", "check_get_params_invariance", "check_set_params",
                   "check_parameters_default_constructible", "check_estimator_repr"):
         fn = getattr(estimator_checks, check, None)

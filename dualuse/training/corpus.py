@@ -170,7 +170,7 @@ def build_all(raw_dir: Path, out_dir: Path, *, verbose: bool = False) -> dict[st
     }
 
     outputs: dict[str, list[Row]] = {CORPUS_FILE: training.rows}
-    dropped: list[tuple[str, str, str, str, str, str]] = []
+    dropped: list[tuple[str, ...]] = []
     for name, items in eval_inputs.items():
         kept: list[Row] = []
         for item in items:

@@ -158,11 +158,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         # a model fitted on exactly the four categories can screen
         known = list(clf.classes_)
         self._order_ = np.array([known.index(c) for c in CATEGORIES]) if sorted(map(str, known)) == sorted(CATEGORIES) else None
-        names = [np.array(["w:" + f for f in word.get_feature_names_out()], dtype=object)]
+        blocks_of_names = [np.array(["w:" + f for f in word.get_feature_names_out()], dtype=object)]
         if char is not None:
-            names.append(np.array(["c:" + f for f in char.get_feature_names_out()], dtype=object))
-        names = np.concatenate(names)
-        self.feature_names_ = names
+            blocks_of_names.append(np.array(["c:" + f for f in char.get_feature_names_out()], dtype=object))
+        self.feature_names_ = np.concatenate(blocks_of_names)
         return self
 
     def features(self, X: Sequence[str]) -> sparse.csr_matrix:
@@ -236,7 +235,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         """Per row of a :meth:`features` matrix, the ``top_k`` features that raise that row's
         category's log-odds most (value x coefficient relative to the mean class); ``[]`` for ``None``."""
         rel = self.relative_coef()
-        index = {c: k for k, c in enumerate(CATEGORIES)}
+        index: dict[str | None, int] = {c: k for k, c in enumerate(CATEGORIES)}
         indptr, indices, data = features.indptr, features.indices, features.data
         out: list[list[tuple[str, float]]] = []
         for row, category in enumerate(categories):

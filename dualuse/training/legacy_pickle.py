@@ -49,7 +49,7 @@ REBUILD_HINT = "rebuild it with `dualuse train --out DIR` (see README, 'Rebuildi
 class ModelManifest(BaseModel):
     """What a model file must be, written beside it at training time."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
 
     format_version: int
     model_id: str
@@ -238,7 +238,7 @@ def load_pickle_model(directory: str | Path) -> FittedModel:
     classifier = _unpickle(payload)
     if not isinstance(classifier, TextClassifier):
         raise ModelIntegrityError(f"model file in {directory}: expected a dualuse TextClassifier, got {type(classifier).__name__}")
-    fusion_fields = {k: v for k, v in manifest.fusion.items() if k in FusionConfig.__dataclass_fields__}
+    fusion_fields: dict[str, Any] = {k: v for k, v in manifest.fusion.items() if k in FusionConfig.__dataclass_fields__}
     if "max_chars" in fusion_fields:
         fusion_fields["max_chars"] = int(fusion_fields["max_chars"])
     return FittedModel(classifier, FusionConfig(**fusion_fields), manifest.model_id, manifest.model_sha256)
@@ -256,16 +256,20 @@ def convert(source: str | Path, destination: str | Path) -> str:
     unpickles through the allow-list.
     """
     old = load_pickle_model(source)
+    from .estimator import TextClassifier
+
+    classifier = old.scorer
+    assert isinstance(classifier, TextClassifier)  # load_pickle_model refuses anything else
     manifest = read_manifest(source)
     return save_portable_model(
-        old.scorer.to_linear_model(),
+        classifier.to_linear_model(),
         destination,
         model_id=manifest.model_id,
         fusion=old.fusion,
         corpus_sha256=manifest.corpus_sha256,
         taxonomy_sha256=manifest.taxonomy_sha256,
         taxonomy_version=manifest.taxonomy_version,
-        seed=int(manifest.training.get("seed", old.scorer.random_state)),
+        seed=int(manifest.training.get("seed", classifier.random_state)),
         training=manifest.training,
         metrics=manifest.metrics,
         converted_from={"format_version": 1, "model_sha256": manifest.model_sha256,

@@ -84,7 +84,7 @@ def sample_pattern(regex: str, rng: random.Random) -> str:
     try:
         from re import _parser as sre_parse  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse  # type: ignore[no-redef]
+        import sre_parse
     out: list[str] = []
     _emit(sre_parse.parse(regex), rng, out, sre_parse)
     suffix = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(rng.randint(0, 5)))
@@ -177,7 +177,7 @@ def generate(
         rng = random.Random(f"{seed}:{sub.id}")  # str seeds are hashed with sha512: stable across runs
         terms = [t for _, t in sub.terms.items()]
         weak = [t for _, t in sub.weak_terms.items()]
-        brands = list(sub.brands) or [None]
+        brands: list[str | None] = list(sub.brands) or [None]
         for _ in range(per_subcategory):
             r = rng.random()
             if sub.patterns and r < 0.3:
@@ -288,7 +288,7 @@ def bare_terms(taxonomy: Taxonomy, negatives: Sequence[str]) -> Iterator[tuple[s
     (inverted "drill, pillar" forms hurt the model: see docs/decisions.md, "Training lines").
     """
     seen: set[str] = set()
-    lines = [(t, sub.family) for sub in taxonomy.subcategories for _, t in sub.terms.items()]
+    lines: list[tuple[str, str]] = [(t, sub.family) for sub in taxonomy.subcategories for _, t in sub.terms.items()]
     lines += [(p, "none") for p in [*negatives, *(p for ex in taxonomy.exclusions for _, p in ex.phrases.items())]]
     for text, label in lines:
         key = text.lower()
