@@ -54,6 +54,7 @@ from .sources import (
 
 __all__ = [
     "TRAINING_SOURCES",
+    "ENGLISH_TRAINING_SOURCES",
     "EVALUATION_SOURCES",
     "COLUMNS",
     "TrainingBuild",
@@ -63,12 +64,12 @@ __all__ = [
 ]
 
 #: Training sources, in the fixed order used for de-duplication (first occurrence kept).
-TRAINING_SOURCES: tuple[str, ...] = (
+ENGLISH_TRAINING_SOURCES: tuple[str, ...] = (
     "hs2022-6digit-datasets",
     "eu-cn8-selfexplanatory-2023-en",
     "eu-cn-2025-en",
-    *INTL_TRAINING_SOURCES,
 )
+TRAINING_SOURCES: tuple[str, ...] = (*ENGLISH_TRAINING_SOURCES, *INTL_TRAINING_SOURCES)
 #: Evaluation-only sources: parsed for the evaluation sets, never used for training.
 EVALUATION_SOURCES: tuple[str, ...] = (
     "us-hts-2024-basic",

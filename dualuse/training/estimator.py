@@ -279,15 +279,18 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                 out[index] = term
             return out
 
+        # A model file stores float32 (what scikit-learn >= 1.6 fits on float32 features, so
+        # there the scorer is exact); older releases fit in float64, and the cast costs them
+        # agreement to about 1e-6 in the probabilities.
         return LinearTextModel(
             word_terms=terms(word.vocabulary_),
-            word_idf=np.asarray(word.idf_),
+            word_idf=np.asarray(word.idf_, dtype=np.float32),
             word_ngram_range=tuple(word.ngram_range),
             char_terms=terms(char.vocabulary_),
-            char_idf=np.asarray(char.idf_),
+            char_idf=np.asarray(char.idf_, dtype=np.float32),
             char_ngram_range=tuple(char.ngram_range),
-            coef=np.asarray(lr.coef_),
-            intercept=np.asarray(lr.intercept_),
+            coef=np.asarray(lr.coef_, dtype=np.float32),
+            intercept=np.asarray(lr.intercept_, dtype=np.float32),
             classes=[str(c) for c in lr.classes_],
         )
 

@@ -204,6 +204,9 @@ _ALLOWED_GLOBALS = {
     ("sklearn.feature_extraction.text", "TfidfVectorizer"),
     ("sklearn.feature_extraction.text", "TfidfTransformer"),
     ("sklearn.linear_model._logistic", "LogisticRegression"),
+    # scikit-learn < 1.5 keeps the idf weights of a TfidfTransformer as a sparse diagonal matrix
+    ("scipy.sparse._csr", "csr_matrix"),
+    ("scipy.sparse._dia", "dia_matrix"),
     ("copyreg", "_reconstructor"),
     ("builtins", "object"),
 }
