@@ -11,7 +11,7 @@ Two measurements, old and new side by side so that machine load hits both alike:
 
 The lines are the evaluation texts, each with a seeded random order code appended so that
 every line is distinct and carries one word no cache has seen (the all-distinct case of
-issue #17). Run from the repository root: ``python benchmarks/lean_model_speed.py``.
+the lean scorer). Run from the repository root: ``python benchmarks/lean_model_speed.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Screen ideas for issue #3 (UK trader terms) with the ablation protocol, one fit per variant.
+"""Screen ideas for the UK trader terms with the ablation protocol, one fit per variant.
 
 Run from the repository root:
 

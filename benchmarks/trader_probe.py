@@ -1,6 +1,6 @@
 """Hand-written trader-style probe terms (domain knowledge, LABELS.md, HS headings) for `style_gap.py --probe`.
 
-A diagnostic list, written for issue #3 without looking at any evaluation set; several labels are
+A diagnostic list, written without looking at any evaluation set; several labels are
 judgement calls (e.g. bench grinder, magnetic drill), so it is never used to fit anything.
 """
 

@@ -64,3 +64,45 @@ def test_bad_jobs_value_is_a_usage_error_naming_the_option(value, capsys) -> Non
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "--jobs" in err and f"expected an int >= 1 or 'auto', got {value!r}" in err
+
+
+# ---------------------------------------------------------------------------- build-time commands from a wheel
+
+
+def test_train_without_the_data_folder_is_a_usage_error(tmp_path, capsys) -> None:
+    assert main(["train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m")]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "--data" in err and "corpus/nomenclature.csv" in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_needs_an_explicit_destination(capsys) -> None:
+    """Never the installed package by default: --out DIR or --into-package must be said."""
+    assert main(["train"]) == EXIT_USAGE
+    assert "--out DIR" in capsys.readouterr().err
+
+
+def test_train_refuses_a_non_empty_output_directory(tmp_path, capsys) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["train", "--out", str(tmp_path)]) == EXIT_USAGE
+    assert "new or empty directory" in capsys.readouterr().err
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_data_build_without_raw_sources_is_a_usage_error(tmp_path, capsys) -> None:
+    assert main(["data", "build", "--raw", str(tmp_path / "raw"), "--out", str(tmp_path / "out")]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "--raw" in err and "hs2022-6digit-datasets" in err
+
+
+def test_evaluate_without_the_data_folder_is_a_usage_error(tmp_path, capsys) -> None:
+    assert main(["evaluate", "--data", str(tmp_path)]) == EXIT_USAGE
+    assert "--data" in capsys.readouterr().err
+
+
+def test_model_verify_prints_the_model_hash(capsys) -> None:
+    from dualuse.defaults import default_model
+    from dualuse.persistence import packaged_model_dir
+
+    assert main(["model", "verify", str(packaged_model_dir())]) == EXIT_OK
+    assert default_model().sha256 in capsys.readouterr().out

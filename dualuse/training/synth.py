@@ -199,7 +199,7 @@ def generate(
 
 
 # ---------------------------------------------------------------------------------------------
-# Short trader forms of tariff lines (issue #3): traders type "metal lathe", "binoculars",
+# Short trader forms of tariff lines: traders type "metal lathe", "binoculars",
 # "transistors", not "Machine-tools; lathes (including turning centres) for removing metal".
 # Derived from the *training* corpus only: each ";"-segment's head noun phrase, lower case,
 # also singular and, for "... for working metal", "metal ...". A form that the corpus gives
