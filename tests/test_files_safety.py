@@ -544,3 +544,27 @@ def test_item18_allow_row_problems_exits_0_when_the_file_was_scored(tmp_path, cl
     src.write_text("id,description\n1,CNC lathe\n2,\n")
     assert _cli(src, tmp_path / "a.csv") == EXIT_ROW_PROBLEMS
     assert _cli(src, tmp_path / "b.csv", "--allow-row-problems") == EXIT_OK
+
+
+@pytest.mark.parametrize("where", ["first line", "inner line"])
+def test_item3_item17_an_overlong_line_inside_a_quoted_record_is_still_one_row(tmp_path, engine, monkeypatch, where) -> None:
+    from dualuse.files import lines as lines_module
+
+    monkeypatch.setattr(lines_module, "MAX_LINE_BYTES", 1000)
+    long = "x" * 3000
+    record = f'2,"{long}\nend of the field"\n' if where == "first line" else f'2,"start\n{long} "" still quoted\nend"\n'
+    src = tmp_path / "q.csv"
+    src.write_text("id,description\n1,CNC lathe\n" + record + "3,FPGA\n")
+    s = _score(engine, src, tmp_path / "o.csv")
+    rows = _csv_rows(tmp_path / "o.csv")
+    assert s.rows == 3 and [dict(zip(rows[0], r))["status"] for r in rows[1:]] == ["ok", "malformed_line", "ok"]
+    assert rows[3][0] == "3"
+
+
+def test_item3_broken_quoting_across_lines_is_one_row_as_csv_readers_read_it(tmp_path, engine) -> None:
+    src = tmp_path / "b.csv"
+    src.write_text('id,description\n1,"CNC\nlathe"x,\n2,FPGA\n')
+    s = _score(engine, src, tmp_path / "o.csv")
+    with open(src, newline="") as fh:
+        expected = len(list(csv.reader(fh))) - 1
+    assert s.rows == expected == 2

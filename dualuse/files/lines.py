@@ -72,6 +72,9 @@ class Lines:
         self._rest = b""
         self._eof = False
         self._skipping = False  # inside a line longer than MAX_LINE_BYTES
+        #: per overlong line (by number): whether it held an odd number of '"' characters, so
+        #: that a CSV reader can tell whether a quoted field it was part of closed in it
+        self.odd_quotes: dict[int, bool] = {}
         self._first = True
 
     def fill(self) -> bool:
@@ -102,9 +105,11 @@ class Lines:
                 end = _first_end(data)
                 if end is None:  # still inside the overlong line: drop what was read
                     keep = 1 if data.endswith(b"\r") else 0
+                    self._count_quotes(data)
                     self.bytes += len(data) - keep
                     self._rest = data[len(data) - keep :]
                     continue
+                self._count_quotes(data[: end[0]])
                 self.bytes += end[1]
                 data = data[end[1] :]
                 self._skipping = False
@@ -114,6 +119,7 @@ class Lines:
             if cut < 0:
                 if len(data) > MAX_LINE_BYTES:
                     self._overlong()
+                    self._count_quotes(data)
                     keep = 1 if data.endswith(b"\r") else 0
                     self.bytes += len(data) - keep
                     self._rest = data[len(data) - keep :]
@@ -130,6 +136,15 @@ class Lines:
         self.pending.append(
             (self.lineno, None, f"line {self.lineno}: longer than {MAX_LINE_BYTES:,} bytes; not read", "\n")
         )
+
+    def settle(self) -> None:
+        """Finish skipping an overlong line, so that :attr:`odd_quotes` knows all of it."""
+        if self._skipping:
+            self.fill()
+
+    def _count_quotes(self, data: bytes) -> None:
+        if data.count(b'"') % 2:
+            self.odd_quotes[self.lineno] = not self.odd_quotes.get(self.lineno, False)
 
     def _emit(self, block: bytes) -> None:
         """Split a block of whole lines (the last one may lack its ending at the end of the file)."""
@@ -160,9 +175,11 @@ class Lines:
             texts.pop()  # the block ends with a line end: the empty piece after it is no line
         endings_iter = itertools.repeat("\n") if endings is None else itertools.chain(endings, itertools.repeat(""))
         if len(block) > MAX_LINE_BYTES:  # only a block this large can hold an overlong line
-            texts = [None if len(t) > MAX_LINE_BYTES // 4 and len(t.encode("utf-8", "replace")) > MAX_LINE_BYTES else t for t in texts]
             for k, t in enumerate(texts):
-                if t is None:
+                if len(t) > MAX_LINE_BYTES // 4 and len(t.encode("utf-8", "replace")) > MAX_LINE_BYTES:
+                    texts[k] = None
+                    if t.count('"') % 2:
+                        self.odd_quotes[start + k] = True
                     problems = problems if problems is not None else {}
                     problems[k] = f"line {start + k}: longer than {MAX_LINE_BYTES:,} bytes; not read"
         self.lineno += len(texts)

@@ -25,20 +25,16 @@ The path ``-`` reads standard input.
 from __future__ import annotations
 
 import csv
-import io
-import json
-import os
-import stat
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputFileError, OptionError, describe
+from .inputs import STDIO, Chunk, close_input, excerpt, open_binary, pyarrow_parquet, size_of
 from .lines import LineItem, Lines
+from .records import JsonLinesReader, ParquetReader
 
-__all__ = ["Chunk", "FORMATS", "format_of", "open_reader", "pyarrow_parquet"]
+__all__ = ["Chunk", "FORMATS", "STDIO", "MAX_RECORD_LINES", "format_of", "open_reader", "pyarrow_parquet"]
 
 FORMATS = ("csv", "tsv", "parquet", "jsonl")
 _EXTENSIONS = {
@@ -53,60 +49,7 @@ _EXTENSIONS = {
 #: A quoted field may span at most this many physical lines; a longer record is read to its
 #: end and becomes one ``malformed_line`` row (it is never split into several rows).
 MAX_RECORD_LINES = 1000
-#: The path that means standard input (for reading) or standard output (for writing).
-STDIO = "-"
 _MIN_FIELD_SIZE_LIMIT = 1 << 28  # quoted fields up to 256 MiB (the csv default is 128 KiB)
-
-@dataclass
-class Chunk:
-    """Rows of one input chunk: row-major lists (CSV/JSONL) or an Arrow record batch (Parquet)."""
-
-    rows: list[list[Any]] | None
-    batch: Any  # pyarrow.RecordBatch | None
-    n: int
-    problems: dict[int, tuple[str, str, bool]]  # row offset -> (status, message, fields recovered)
-    position: int  # bytes (or rows for Parquet) consumed so far, for progress
-    all_text: bool = False  # every value is a str (CSV / TSV rows)
-    linenos: list[int] | None = None  # first physical line of each row (text formats)
-
-    def column(self, i: int) -> list[Any]:
-        if self.rows is not None:
-            return [r[i] for r in self.rows]
-        return self.batch.column(i).to_pylist()
-
-    def row_lists(self) -> list[list[Any]]:
-        if self.rows is not None:
-            return self.rows
-        cols = [c.to_pylist() for c in self.batch.columns]
-        return [list(r) for r in zip(*cols)] if cols else [[] for _ in range(self.n)]
-
-
-def _open_binary(path: Path) -> io.BufferedReader:
-    if str(path) == STDIO:
-        return sys.stdin.buffer  # type: ignore[return-value]
-    try:
-        return open(path, "rb", buffering=1 << 20)
-    except FileNotFoundError:
-        raise InputFileError(f"input: file not found: {str(path)!r}") from None
-    except IsADirectoryError:
-        raise InputFileError(f"input: expected a file, got a directory: {str(path)!r}") from None
-    except OSError as exc:
-        raise InputFileError(f"input: cannot open {str(path)!r}: {exc.strerror or exc}") from None
-
-
-def _size(fh: io.BufferedReader) -> int:
-    """The size of a regular file (0, i.e. unknown, for pipes and terminals)."""
-    try:
-        st = os.fstat(fh.fileno())
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return 0
-    return st.st_size if stat.S_ISREG(st.st_mode) else 0
-
-
-def _close(fh: io.BufferedReader) -> None:
-    if fh is not sys.stdin.buffer:
-        fh.close()
-
 
 class _DelimitedReader:
     """CSV / TSV records, streamed; malformed lines are kept as rows (see the module docstring)."""
@@ -117,8 +60,8 @@ class _DelimitedReader:
         self.path = path
         self.delimiter = delimiter
         self.chunk_size = chunk_size
-        self.fh = _open_binary(path)
-        self.total = _size(self.fh)
+        self.fh = open_binary(path)
+        self.total = size_of(self.fh)
         self.total_unit = "bytes"
         self.lines = Lines(self.fh)
         self.blank_lines = 0
@@ -127,7 +70,7 @@ class _DelimitedReader:
         try:
             self.columns: list[str] = self._read_header()
         except BaseException:
-            _close(self.fh)
+            close_input(self.fh)
             raise
         self.arrow_schema = None
 
@@ -216,37 +159,73 @@ class _DelimitedReader:
                 if nxt is None:
                     return
                 extra.append(nxt)
-                yield (nxt[1] or "") + nxt[3]
+                if nxt[1] is None:  # a line too long to read: only whether it closed the quotes counts
+                    lines.settle()
+                    yield ('"' if lines.odd_quotes.get(nxt[0], False) else "") + nxt[3]
+                else:
+                    yield nxt[1] + nxt[3]
 
+        broken = ""
         try:
             rec: list[str] | None = next(csv.reader(physical(), delimiter=self.delimiter, strict=True))
-        except csv.Error:  # the file ended inside the quotes, or the quoting is broken
+        except csv.Error as exc:
             rec = None
+            if str(exc) != "unexpected end of data" and not over[0]:
+                broken = str(exc)
+                rec, extra = self._lenient(first, extra)
         last = extra[-1][0] if extra else first[0]
         if over[0]:
             # Read on, without keeping the text, to where the quotes close (an even number of
             # quote characters so far, as RFC 4180 quoting implies): the record stays one row.
-            quotes = first[1].count('"') + sum((x[1] or "").count('"') for x in extra)
-            while quotes % 2:
-                nxt = lines.next()
-                if nxt is None:
-                    break
-                last = nxt[0]
-                quotes += (nxt[1] or "").count('"')
+            last = self._to_closing_quote(first[1].count('"') + sum(_quotes(x, lines) for x in extra), last)
             return None, (
                 f"a quoted field spans more than {MAX_RECORD_LINES} lines (lines {first[0]}-{last}); the record was not read"
             )
         if rec is not None:
             if any(x[1] is None for x in extra):
                 return None, f"a line of this record is too long (lines {first[0]}-{last}); the record was not read"
+            last = extra[-1][0] if extra else first[0]
             if n is None or len(rec) == n:
                 problems = [x[2] for x in extra if x[2]]
                 if problems:
                     self._continuation_problem = problems[0]
-                return rec, ""
+                if broken and n is not None:
+                    return rec, f"bad quoting ({broken}); lines {first[0]}-{last} were read as one record, as csv readers do"
+                return (rec, "") if not broken else (None, broken)
             return None, f"expected {n} fields, got {len(rec)} (a record on lines {first[0]}-{last})"
         lines.push_back(extra)
         return None
+
+    def _to_closing_quote(self, quotes: int, last: int) -> int:
+        """Skip lines, without keeping them, until ``quotes`` quote characters so far are even
+        (where an RFC 4180 quoted field closes); returns the last line number read."""
+        lines = self.lines
+        while quotes % 2:
+            nxt = lines.next()
+            if nxt is None:
+                break
+            last = nxt[0]
+            quotes += _quotes(nxt, lines)
+        return last
+
+    def _lenient(self, first: LineItem, extra: list[LineItem]) -> tuple[list[str], list[LineItem]]:
+        """Re-read a record whose quoting broke across lines the way lenient CSV readers do.
+
+        Returns the record and the continuation lines it used; the lines it did not need are
+        pushed back. A record stays one row, never one row per physical line.
+        """
+        replay = [first, *extra]
+        used = 0
+
+        def physical() -> Iterator[str]:
+            nonlocal used
+            for item in replay:
+                used += 1
+                yield (item[1] or "") + item[3]
+
+        rec = next(csv.reader(physical(), delimiter=self.delimiter, strict=False), [])
+        self.lines.push_back(replay[used:])
+        return rec, replay[1:used]
 
     def __iter__(self) -> Iterator[Chunk]:
         n = len(self.columns)
@@ -269,8 +248,10 @@ class _DelimitedReader:
                 if text is not None:
                     self.blank_lines += 1
                     continue
-                linenos.append(item[0])  # a line too long to read
-                problems[len(rows)] = ("malformed_line", item[2], False)
+                linenos.append(item[0])  # a line too long to read; its record may go on
+                last = self._to_closing_quote(_quotes(item, lines), item[0])
+                span = f" (a record on lines {item[0]}-{last})" if last != item[0] else ""
+                problems[len(rows)] = ("malformed_line", item[2] + span, False)
                 rows.append(list(empty))
             elif '"' not in text and item[2] is None:  # fast path
                 linenos.append(item[0])
@@ -279,7 +260,7 @@ class _DelimitedReader:
                     rows.append(fields)
                 else:
                     problems[len(rows)] = (
-                        "malformed_line", f"line {item[0]}: expected {n} fields, got {len(fields)}: {_excerpt(text)}", False
+                        "malformed_line", f"line {item[0]}: expected {n} fields, got {len(fields)}: {excerpt(text)}", False
                     )
                     rows.append(list(empty))
             else:
@@ -287,10 +268,10 @@ class _DelimitedReader:
                 self._continuation_problem = None
                 fields, why = self._parse(item, n)
                 if fields is None:
-                    problems[len(rows)] = ("malformed_line", f"line {item[0]}: {why}: {_excerpt(text)}", False)
+                    problems[len(rows)] = ("malformed_line", f"line {item[0]}: {why}: {excerpt(text)}", False)
                     rows.append(list(empty))
                 elif why:  # recovered: still screened, but reported
-                    problems[len(rows)] = ("malformed_line", f"line {item[0]}: {why}: {_excerpt(text)}", True)
+                    problems[len(rows)] = ("malformed_line", f"line {item[0]}: {why}: {excerpt(text)}", True)
                     rows.append(fields)
                 else:
                     decode_problem = item[2] or self._continuation_problem
@@ -304,165 +285,15 @@ class _DelimitedReader:
             yield Chunk(rows, None, len(rows), problems, lines.bytes, True, linenos)
 
     def close(self) -> None:
-        _close(self.fh)
+        close_input(self.fh)
 
 
-def _excerpt(text: str, limit: int = 80) -> str:
-    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
-
-
-class _JsonLinesReader:
-    """JSON Lines records; the columns are the keys of the first object."""
-
-    #: The first object must be among this many lines (they are held until it is found).
-    FIRST_OBJECT_WITHIN = 1000
-
-    def __init__(self, path: Path, chunk_size: int) -> None:
-        self.path = path
-        self.chunk_size = chunk_size
-        self.fh = _open_binary(path)
-        self.total = _size(self.fh)
-        self.total_unit = "bytes"
-        self.lines = Lines(self.fh)
-        self.blank_lines = 0
-        self.dropped_keys = 0
-        self.arrow_schema = None
-        try:
-            self.columns: list[str] = self._first_columns()
-        except BaseException:
-            _close(self.fh)
-            raise
-
-    def _first_columns(self) -> list[str]:
-        seen: list[LineItem] = []
-        columns = None
-        while columns is None and len(seen) < self.FIRST_OBJECT_WITHIN:
-            item = self.lines.next()
-            if item is None:
-                break
-            if item[1] is None and not any(x[1] for x in seen):
-                raise InputFileError(
-                        f"input: {str(self.path)!r}: {item[2]}: JSON Lines holds one object per line "
-                        "(is this one JSON document, such as an array?)"
-                    )
-            seen.append(item)
-            obj, _ = _load_json(item[1] or "")
-            if isinstance(obj, dict):
-                columns = list(obj)
-        self.lines.push_back(seen)
-        if columns is None:
-            raise InputFileError(
-                f"input: {str(self.path)!r} has no JSON object line in its first {len(seen):,} lines: "
-                "expected one object per line"
-            )
-        return columns
-
-    def __iter__(self) -> Iterator[Chunk]:
-        cols = self.columns
-        colset = set(cols)
-        n = len(cols)
-        size = self.chunk_size
-        lines = self.lines
-        rows: list[list[Any]] = []
-        linenos: list[int] = []
-        problems: dict[int, tuple[str, str, bool]] = {}
-        while True:
-            item = lines.next()
-            if item is None:
-                break
-            lineno, text, decode_problem = item[0], item[1], item[2]
-            if text is None:
-                linenos.append(lineno)
-                problems[len(rows)] = ("malformed_line", decode_problem or f"line {lineno}: too long", False)
-                rows.append([None] * n)
-                continue
-            if not text.strip():
-                self.blank_lines += 1
-                continue
-            linenos.append(lineno)
-            obj, why = _load_json(text)
-            if why:
-                problems[len(rows)] = ("malformed_line", f"line {lineno}: {why}: {_excerpt(text)}", False)
-                rows.append([None] * n)
-            elif not isinstance(obj, dict):
-                problems[len(rows)] = (
-                    "malformed_line",
-                    f"line {lineno}: expected a JSON object, got {type(obj).__name__}: {_excerpt(text)}",
-                    False,
-                )
-                rows.append([None] * n)
-            else:
-                if len(obj) != n or obj.keys() != colset:
-                    if not obj.keys() <= colset:
-                        self.dropped_keys += 1
-                rows.append([obj.get(c) for c in cols])
-                if decode_problem:
-                    problems[len(rows) - 1] = ("undecodable_text", decode_problem, True)
-            if len(rows) >= size:
-                yield Chunk(rows, None, len(rows), problems, lines.bytes, False, linenos)
-                rows, problems, linenos = [], {}, []
-        if rows:
-            yield Chunk(rows, None, len(rows), problems, lines.bytes, False, linenos)
-
-    def close(self) -> None:
-        _close(self.fh)
-
-
-def _load_json(text: str) -> tuple[Any, str]:
-    """``(value, '')``, or ``(None, why)`` for invalid or too deeply nested JSON."""
-    try:
-        return json.loads(text), ""
-    except ValueError as exc:
-        return None, f"invalid JSON ({exc})"
-    except RecursionError:
-        return None, "invalid JSON (nested too deeply to read)"
-
-
-class _ParquetReader:
-    def __init__(self, path: Path, chunk_size: int) -> None:
-        pq = pyarrow_parquet("reading Parquet")
-        source: Any = path
-        if str(path) == STDIO:
-            source = sys.stdin.buffer
-            if not source.seekable():
-                raise InputFileError("input: Parquet cannot be read from a pipe (its index is at the end); give a file")
-        elif not path.exists():
-            raise InputFileError(f"input: file not found: {str(path)!r}")
-        try:
-            self.file = pq.ParquetFile(source)
-        except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for non-Parquet files
-            raise InputFileError(f"input: cannot read {str(path)!r} as Parquet: {exc}") from None
-        self.chunk_size = chunk_size
-        self.arrow_schema = self.file.schema_arrow.remove_metadata()
-        self.columns = list(self.arrow_schema.names)
-        dupes = sorted({c for c in self.columns if self.columns.count(c) > 1})
-        if dupes:
-            raise InputFileError(f"input: duplicate column name(s): {', '.join(map(repr, dupes))}")
-        self.total = self.file.metadata.num_rows
-        self.total_unit = "rows"
-        self.blank_lines = 0
-        self.dropped_keys = 0
-
-    def __iter__(self) -> Iterator[Chunk]:
-        done = 0
-        for batch in self.file.iter_batches(batch_size=self.chunk_size, use_pandas_metadata=False):
-            done += batch.num_rows
-            if batch.num_rows:
-                yield Chunk(None, batch, batch.num_rows, {}, done)
-
-    def close(self) -> None:
-        self.file.close()
-
-
-def pyarrow_parquet(what: str):
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:  # pragma: no cover - pyarrow is a test dependency
-        raise OptionError(f"{what} needs pyarrow: pip install 'dualuse[parquet]'") from None
-    return pq
-
-
-# ---------------------------------------------------------------------------- writers
+def _quotes(item: LineItem, lines: Lines) -> int:
+    """The number of '"' in a line (its parity only, for a line too long to read)."""
+    if item[1] is not None:
+        return item[1].count('"')
+    lines.settle()
+    return int(lines.odd_quotes.get(item[0], False))
 
 
 def format_of(path: Path, given: str | None, param: str) -> str:
@@ -488,6 +319,6 @@ def open_reader(path: Path, fmt: str, chunk_size: int):
     if fmt == "tsv":
         return _DelimitedReader(path, "\t", chunk_size)
     if fmt == "jsonl":
-        return _JsonLinesReader(path, chunk_size)
-    return _ParquetReader(path, chunk_size)
+        return JsonLinesReader(path, chunk_size)
+    return ParquetReader(path, chunk_size)
 
