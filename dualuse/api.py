@@ -36,6 +36,8 @@ def classify(text: str, *, hs_code: str | None = None, engine: Engine | None = N
         raise InputTypeError(f"text: expected str, got {describe(text)}")
     if hs_code is not None and not isinstance(hs_code, str):
         raise InputTypeError(f"hs_code: expected str or None (e.g. '8458.11'), got {describe(hs_code)}")
+    if engine is not None and not isinstance(engine, Engine):
+        raise InputTypeError(f"engine: expected a dualuse.Engine or None, got {describe(engine)}")
     return classify_batch([text], hs_codes=None if hs_code is None else [hs_code], engine=engine)[0]
 
 
@@ -52,11 +54,19 @@ def classify_batch(
     """
     if isinstance(texts, (str, bytes)):
         raise InputTypeError(f"texts: expected a sequence of str, got a bare {type(texts).__name__}; wrap it in a list")
-    texts = list(texts)
+    if engine is not None and not isinstance(engine, Engine):
+        raise InputTypeError(f"engine: expected a dualuse.Engine or None, got {describe(engine)}")
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise InputTypeError(f"texts: expected a sequence of str, got {describe(texts)}") from None
     if hs_codes is not None:
         if isinstance(hs_codes, (str, bytes)):
             raise InputTypeError(f"hs_codes: expected a sequence of str or None, got a bare {type(hs_codes).__name__}")
-        hs_codes = list(hs_codes)
+        try:
+            hs_codes = list(hs_codes)
+        except TypeError:
+            raise InputTypeError(f"hs_codes: expected a sequence of str or None, got {describe(hs_codes)}") from None
         if len(hs_codes) != len(texts):
             raise InputTypeError(f"hs_codes: expected {len(texts)} codes (one per text), got {len(hs_codes)}")
     for i, t in enumerate(texts):

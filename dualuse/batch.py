@@ -26,6 +26,8 @@ A bad row never raises and never shifts the others; bad arguments raise before a
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +39,15 @@ from .errors import ColumnNotFoundError, InputTypeError, OptionError, describe
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["score_frame", "score_columns", "OUTPUT_COLUMNS", "check_chunk_size"]
+log = logging.getLogger("dualuse.batch")
+
+__all__ = ["score_frame", "score_columns", "OUTPUT_COLUMNS", "check_chunk_size", "hs_codes_as_text", "NUMERIC_HS_WARNING"]
+
+#: Said once per column when HS codes arrive as numbers (see :func:`hs_codes_as_text`).
+NUMERIC_HS_WARNING = (
+    "HS column {column!r} holds numbers, read as digits (845811 -> '845811'); numeric codes may have lost "
+    "leading zeros (0901 -> 901) or trailing zeros (8458.10 -> 8458.1): store HS codes as text"
+)
 
 #: Columns added by :func:`score_frame` (and by ``dualuse score``), in this order.
 OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -95,8 +105,34 @@ def matched_terms_of(result: ChunkResult) -> list[str | None]:
     return out
 
 
+def hs_codes_as_text(codes: Sequence[object]) -> tuple[list[object], bool]:
+    """HS codes that arrived as numbers (JSON, Parquet, pandas), as the digit strings they stand for.
+
+    An int is its digits (``845811`` -> ``'845811'``); an integral float is read as an int
+    (``845811.0`` -> ``'845811'``); another finite float keeps its shortest decimal form
+    (``8458.11`` -> ``'8458.11'``). Bools, non-finite floats and everything else are left as
+    they are (the engine reports them). Returns the codes and whether any number was read, so
+    that the caller can warn that leading or trailing zeros may already be lost.
+    """
+    out = list(codes)
+    seen = False
+    for i, v in enumerate(out):
+        if isinstance(v, bool) or v is None or isinstance(v, str):
+            continue
+        if isinstance(v, (int, np.integer)):
+            out[i], seen = str(int(v)), True
+        elif isinstance(v, (float, np.floating)) and math.isfinite(v):
+            f = float(v)
+            out[i], seen = (str(int(f)) if f.is_integer() else repr(f)), True
+    return out, seen
+
+
 def result_columns(result: ChunkResult) -> dict[str, Any]:
-    """The output columns of one scored chunk as plain lists / a float array (picklable, compact)."""
+    """The output columns of one scored chunk as plain lists / a float array (picklable, compact).
+
+    The extra key ``input_truncated`` (not an output column) flags the rows screened on their
+    first ``max_chars`` characters only, for file output and its summary.
+    """
     return {
         "category": result.category,
         "subcategory": result.subcategory,
@@ -107,6 +143,7 @@ def result_columns(result: ChunkResult) -> dict[str, Any]:
         "matched_terms": matched_terms_of(result),
         "status": result.status,
         "error": result.error,
+        "input_truncated": [f.truncated for f in result.facts],
     }
 
 
@@ -186,6 +223,11 @@ def score_frame(
             eng = default_engine()
         texts = df[text_column].to_numpy(dtype=object, na_value=None)
         codes = None if hs_column is None else df[hs_column].to_numpy(dtype=object, na_value=None)
+        if codes is not None:
+            converted, numeric = hs_codes_as_text(codes.tolist())
+            if numeric:
+                log.warning(NUMERIC_HS_WARNING.format(column=hs_column))
+                codes = np.asarray(converted, dtype=object)
         parts = []
         for start in range(0, n, chunk_size):
             stop = min(n, start + chunk_size)

@@ -1,12 +1,23 @@
 """The ``dualuse`` command line: a thin layer over the library.
 
-Subcommands come from one table; logging is configured here only. Exit codes:
+Subcommands come from one table; logging is configured here only. Every failure ends with
+a one-line ``dualuse: ...`` message on stderr and its own exit code, never a traceback
+(``--debug`` adds the traceback):
 
-* 0  success
-* 1  the command ran but some rows had problems (``score``: rows with a non-ok status)
-* 2  bad usage or bad input (unknown option, missing column, unreadable file, bad text)
-* 3  model or taxonomy integrity / compatibility error (file refused)
-* 4  output could not be written
+===  =====================================================================================
+0    success (``score``: every row ``ok``, or ``--allow-row-problems`` and the file was scored)
+1    ``score`` only: the file was scored and written, but some rows have another status
+2    bad usage or bad input (unknown option, missing column, unreadable or refused file, bad text)
+3    model or taxonomy integrity / compatibility error (file refused)
+4    the output could not be written (directory missing, read-only output, disk full)
+5    internal failure: a worker process died (e.g. out-of-memory killer) or an unexpected error
+130  interrupted (SIGINT, Ctrl-C)
+141  standard output was closed by its reader (``dualuse ... | head``)
+143  terminated (SIGTERM)
+===  =====================================================================================
+
+With any code but 0 and 1 no output file was written (an older one is left as it was), except
+that a stream (``-o -``, a FIFO, a device) may have received part of the output.
 """
 
 from __future__ import annotations
@@ -14,19 +25,28 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
+import threading
+import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ._version import __version__
-from .errors import DualuseError, ModelCompatibilityError, ModelIntegrityError, TaxonomyError
+from .errors import DualuseError, ModelCompatibilityError, ModelIntegrityError, TaxonomyError, WorkerError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
 
-__all__ = ["main", "EXIT_OK", "EXIT_ROW_PROBLEMS", "EXIT_USAGE", "EXIT_INTEGRITY", "EXIT_OUTPUT"]
+__all__ = [
+    "main", "EXIT_OK", "EXIT_ROW_PROBLEMS", "EXIT_USAGE", "EXIT_INTEGRITY", "EXIT_OUTPUT", "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE", "EXIT_TERMINATED",
+]
 
-EXIT_OK, EXIT_ROW_PROBLEMS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_OUTPUT = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_ROW_PROBLEMS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_OUTPUT, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
+# the shell's 128 + signal number, so that scripts see the same code as for a default death
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE, EXIT_TERMINATED = 130, 141, 143
 
 log = logging.getLogger("dualuse.cli")
 
@@ -86,7 +106,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    """Score a file, print the summary; exit 1 when some rows had problems."""
+    """Score a file, print the summary; exit 1 when some rows had problems (unless allowed)."""
     from .errors import ColumnNotFoundError, InputFileError, InputTypeError, OptionError, OutputWriteError
     from .files import score_file
 
@@ -102,6 +122,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
             progress=args.progress,
             jobs=args.jobs,
             engine=_engine_from_args(args),
+            formula_guard=args.formula_guard,
         )
     except OutputWriteError as exc:
         print(f"dualuse: error: {exc}", file=sys.stderr)
@@ -109,8 +130,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
     except (InputFileError, ColumnNotFoundError, OptionError, InputTypeError) as exc:
         print(f"dualuse: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(summary.format())
-    return EXIT_ROW_PROBLEMS if summary.problem_rows else EXIT_OK
+    # with the output on standard output, the summary goes to stderr
+    print(summary.format(), file=sys.stderr if args.output == "-" else sys.stdout)
+    return EXIT_ROW_PROBLEMS if summary.problem_rows and not args.allow_row_problems else EXIT_OK
 
 
 def _missing_data(data: str, needs: tuple[str, ...]) -> str | None:
@@ -222,6 +244,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dualuse {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of a failure")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def engine_options(p: argparse.ArgumentParser) -> None:
@@ -236,8 +259,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_classify)
 
     p = sub.add_parser("score", help="score a file of trade records (CSV, TSV, Parquet, JSON Lines)")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("input", help="the input file; - for standard input")
+    p.add_argument("-o", "--output", required=True, help="the output file; - for standard output (summary on stderr)")
     p.add_argument("--text-column", required=True)
     p.add_argument("--hs-column", default=None)
     p.add_argument("--chunk-size", type=int, default=20_000)
@@ -248,6 +271,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="worker processes scoring chunks; 'auto' (default) = the usable CPUs, at most 8; 1 = score in this process",
     )
     p.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
+    p.add_argument(
+        "--allow-row-problems", action="store_true",
+        help="exit 0 when the file was scored even if some rows have a status other than ok (they stay in the output)",
+    )
+    p.add_argument(
+        "--no-formula-guard", dest="formula_guard", action="store_false",
+        help="write CSV/TSV cells starting with = + - @ tab or CR as they are (default: prefix them with ')",
+    )
     engine_options(p)
     p.set_defaults(func=_cmd_score)
 
@@ -296,6 +327,35 @@ def _jobs_option(value: str) -> int | str:
     return jobs
 
 
+class _Terminated(BaseException):
+    """Raised in the main thread by SIGTERM, so that clean-up (``finally``) runs as for Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean-up, even if the signal is repeated
+    raise _Terminated()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout replaced (tests) or already closed
+        pass
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    if getattr(args, "debug", False):
+        traceback.print_exc(file=sys.stderr)
+    try:
+        print(f"dualuse: {message}", file=sys.stderr)
+    except (OSError, ValueError):  # stderr closed too: the exit code still says it
+        pass
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (see module docstring)."""
     parser = _build_parser()
@@ -306,14 +366,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         args.seed = SEED
     func: Callable[[argparse.Namespace], int] = args.func
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not as a message at interpreter exit
+        return code
     except (ModelIntegrityError, ModelCompatibilityError, TaxonomyError) as exc:
-        print(f"dualuse: error: {exc}", file=sys.stderr)
-        return EXIT_INTEGRITY
+        return _fail(args, f"error: {exc}", EXIT_INTEGRITY)
+    except WorkerError as exc:
+        return _fail(args, f"internal failure: {exc}", EXIT_INTERNAL)
     except DualuseError as exc:
-        print(f"dualuse: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(args, f"error: {exc}", EXIT_USAGE)
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        return _fail(args, "interrupted; no output was written", EXIT_INTERRUPTED)
+    except _Terminated:
+        return _fail(args, "terminated; no output was written", EXIT_TERMINATED)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, a code, no traceback
+        hint = "" if getattr(args, "debug", False) else " (run with --debug for the traceback)"
+        return _fail(args, f"internal error: {type(exc).__name__}: {exc}{hint}", EXIT_INTERNAL)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,7 @@ __all__ = [
     "OptionError",
     "InputFileError",
     "OutputWriteError",
+    "WorkerError",
 ]
 
 
@@ -75,3 +76,7 @@ class InputFileError(DualuseError, ValueError):
 
 class OutputWriteError(DualuseError, OSError):
     """An output file cannot be written (directory missing, permissions, disk full)."""
+
+
+class WorkerError(DualuseError, RuntimeError):
+    """A worker process of ``score_file(..., jobs=N)`` died (killed by a signal or the OOM killer)."""

@@ -13,16 +13,17 @@ import collections
 import logging
 import os
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from ..batch import OUTPUT_COLUMNS, check_chunk_size, score_columns
+from ..batch import NUMERIC_HS_WARNING, OUTPUT_COLUMNS, check_chunk_size, hs_codes_as_text, score_columns
 from ..defaults import default_engine
 from ..engine import Engine
-from ..errors import ColumnNotFoundError, InputTypeError, OptionError, OutputWriteError, describe
+from ..errors import ColumnNotFoundError, InputTypeError, OptionError, OutputWriteError, WorkerError, describe
 from ..progress import PROGRESS_MODES, Progress
-from .pool import auto_jobs, score_in_worker, start_pool
-from .readers import Chunk, format_of, open_reader, pyarrow_parquet
+from .pool import auto_jobs, score_in_worker, start_pool, stop_pool
+from .readers import STDIO, Chunk, format_of, open_reader, pyarrow_parquet
 from .summary import ALL_STATUSES, FILE_STATUSES, MAX_LISTED_PROBLEMS, ScoreSummary
 from .writers import Writer, open_writer
 
@@ -44,6 +45,39 @@ def _apply_problems(chunk: Chunk, out: dict[str, Any]) -> None:
         status[i], error[i] = st, msg
 
 
+def _note_truncated(out: dict[str, Any], max_chars: int) -> None:
+    """An ``ok`` row screened on its first ``max_chars`` characters only says so in ``error``.
+
+    ``classify`` reports it as review reason ``input_truncated``; a file has no column for
+    review reasons, so the note goes where a reader of the file looks for "why".
+    """
+    error = out["error"]
+    for i, (st, cut) in enumerate(zip(out["status"], out["input_truncated"])):
+        if cut and st == "ok" and error[i] is None:
+            error[i] = f"input_truncated: only the first {max_chars:,} characters were screened"
+
+
+def _decoded(values: list[Any], chunk: Chunk, column: str) -> list[Any]:
+    """Binary values (Parquet ``binary`` columns) as UTF-8 text; undecodable ones become rows
+    with status ``undecodable_text`` (bytes replaced with U+FFFD, still screened)."""
+    if not any(isinstance(v, bytes) for v in values):
+        return values
+    out = list(values)
+    for i, v in enumerate(out):
+        if isinstance(v, bytes):
+            try:
+                out[i] = v.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                out[i] = v.decode("utf-8", "replace")
+                chunk.problems.setdefault(i, (
+                    "undecodable_text",
+                    f"column {column!r}: bytes that are not UTF-8 at byte {exc.start} ({v[exc.start:exc.start + 4]!r}...)"
+                    " were replaced with U+FFFD",
+                    True,
+                ))
+    return out
+
+
 def score_file(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -56,18 +90,26 @@ def score_file(
     progress: str = "auto",
     jobs: int | str = 1,
     engine: Engine | None = None,
+    formula_guard: bool = True,
 ) -> ScoreSummary:
     """Score a CSV / TSV / Parquet / JSON Lines file of trade records into another such file.
 
     The formats come from the extensions unless given. ``progress`` is ``"auto"`` (a progress
     line on stderr when it is a terminal), ``"always"`` or ``"never"``; ``jobs > 1`` scores
     chunks in that many worker processes (each builds or receives the engine once);
-    ``jobs="auto"`` uses :func:`auto_jobs` (the CLI's default).
+    ``jobs="auto"`` uses :func:`auto_jobs` (the CLI's default). ``-`` as ``input`` reads
+    standard input, as ``output`` writes standard output (CSV unless a format is given); an
+    output that is a symbolic link is written through to its target, a FIFO or a device is
+    written as a stream (see :mod:`dualuse.files.output`). ``formula_guard`` (default True)
+    prefixes CSV/TSV cells a spreadsheet would run as formulas with ``'`` (see
+    :mod:`dualuse.files.writers`).
 
     Raises before any scoring: :class:`~dualuse.errors.OptionError` (bad option or format),
     :class:`InputFileError` (unreadable input or header), :class:`~dualuse.errors.ColumnNotFoundError`
     (listing the available columns), :class:`OutputWriteError` (output directory not
-    writable; also raised if writing fails later, after removing the temporary file).
+    writable, output read-only; also raised if writing fails later, after removing the
+    temporary file); :class:`~dualuse.errors.WorkerError` when a worker process dies (e.g.
+    killed by the out-of-memory killer).
     Bad rows never raise: see the statuses in the returned :class:`ScoreSummary`.
     """
     in_path, out_path = Path(input), Path(output)
@@ -88,8 +130,13 @@ def score_file(
     out_fmt = format_of(out_path, output_format, "output_format")
     if out_fmt == "parquet":
         pyarrow_parquet("writing Parquet")
+    if isinstance(formula_guard, bool) is False:
+        raise OptionError(f"formula_guard: expected True or False, got {describe(formula_guard)}")
     try:
-        same = out_path.exists() and in_path.exists() and os.path.samefile(in_path, out_path)
+        same = (
+            STDIO not in (str(in_path), str(out_path))
+            and out_path.exists() and in_path.exists() and os.path.samefile(in_path, out_path)
+        )
     except OSError:
         same = False
     if same:
@@ -115,22 +162,38 @@ def score_file(
         hi = None if hs_column is None else columns.index(hs_column)
 
         eng = engine if engine is not None else default_engine()
-        writer = open_writer(out_path, out_fmt, list(columns), reader.arrow_schema)
+        writer = open_writer(out_path, out_fmt, list(columns), reader.arrow_schema, formula_guard=formula_guard)
         summary = ScoreSummary(str(in_path), str(out_path), in_fmt, out_fmt)
         statuses: collections.Counter[str] = collections.Counter()
         categories: collections.Counter[str] = collections.Counter()
         problems: list[str] = []
         review = 0
+        truncated = 0
+        numeric_hs = False
         bar = Progress(progress, total=reader.total, total_unit=reader.total_unit, label="dualuse score:")
         start = time.perf_counter()
 
+        def inputs(chunk: Chunk) -> tuple[list[Any], list[Any] | None]:
+            nonlocal numeric_hs
+            texts = _decoded(chunk.column(ti), chunk, text_column)
+            if hi is None:
+                return texts, None
+            codes, numeric = hs_codes_as_text(_decoded(chunk.column(hi), chunk, hs_column))
+            if numeric and not numeric_hs:
+                numeric_hs = True
+                summary.warnings.append(NUMERIC_HS_WARNING.format(column=hs_column))
+                log.warning(summary.warnings[-1])
+            return texts, codes
+
         def finish(chunk: Chunk, out: dict[str, Any]) -> None:
-            nonlocal review
+            nonlocal review, truncated
             _apply_problems(chunk, out)
+            _note_truncated(out, eng.fusion.max_chars)
             writer.write(chunk, out)
             statuses.update(out["status"])
             categories.update(c for c in out["category"] if c is not None)
             review += sum(1 for v in out["needs_review"] if v)
+            truncated += sum(1 for st, t in zip(out["status"], out["input_truncated"]) if t and st == "ok")
             if len(problems) < MAX_LISTED_PROBLEMS:
                 for i, (st, err) in enumerate(zip(out["status"], out["error"])):
                     if st != "ok":  # file problems carry their line number; others get the record number
@@ -148,28 +211,31 @@ def score_file(
 
         if jobs == 1:
             for chunk in reader:
-                texts = chunk.column(ti)
-                codes = None if hi is None else chunk.column(hi)
-                finish(chunk, score_columns(eng, texts, codes))
+                finish(chunk, score_columns(eng, *inputs(chunk)))
         else:
             pool = start_pool(jobs, eng)
             inflight: collections.deque = collections.deque()
-            for chunk in reader:
-                texts = chunk.column(ti)
-                codes = None if hi is None else chunk.column(hi)
-                inflight.append((chunk, pool.submit(score_in_worker, texts, codes)))
-                while len(inflight) > 2 * jobs:
+            try:
+                for chunk in reader:
+                    inflight.append((chunk, pool.submit(score_in_worker, *inputs(chunk))))
+                    while len(inflight) > 2 * jobs:
+                        c, fut = inflight.popleft()
+                        finish(c, fut.result())
+                while inflight:
                     c, fut = inflight.popleft()
                     finish(c, fut.result())
-            while inflight:
-                c, fut = inflight.popleft()
-                finish(c, fut.result())
+            except BrokenProcessPool:
+                raise WorkerError(
+                    f"a worker process died while scoring (killed, e.g. by the out-of-memory killer?); "
+                    f"no output was written to {str(out_path)!r}; retry with fewer --jobs or a smaller --chunk-size"
+                ) from None
         writer.commit()
         bar.close()
         summary.seconds = time.perf_counter() - start
         summary.statuses = {s: statuses[s] for s in ALL_STATUSES if statuses.get(s)}
         summary.categories = dict(sorted(categories.items()))
         summary.needs_review = review
+        summary.truncated = truncated
         summary.blank_lines = reader.blank_lines
         summary.dropped_keys = reader.dropped_keys
         summary.problems = problems
@@ -177,10 +243,13 @@ def score_file(
             log.warning("%d JSON rows had keys absent from the first object; those keys were dropped", summary.dropped_keys)
         return summary
     except BaseException:
+        if pool is not None:  # interrupted or failed: do not wait for the workers' chunks
+            stop_pool(pool, kill=True)
+            pool = None
         if writer is not None:
             writer.abort()
         raise
     finally:
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            stop_pool(pool, kill=False)
         reader.close()

@@ -30,7 +30,11 @@ class ScoreSummary:
     needs_review: int = 0
     blank_lines: int = 0
     dropped_keys: int = 0
+    #: ``ok`` rows screened on their first ``max_chars`` characters only (``error`` says so)
+    truncated: int = 0
     problems: list[str] = field(default_factory=list)
+    #: things about the whole file a reader should know (e.g. HS codes stored as numbers)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -55,6 +59,9 @@ class ScoreSummary:
             + f"; not flagged (none): {self.categories.get('none', 0):,}; needs review: {self.needs_review:,}",
             "status: " + ", ".join(f"{s} {self.statuses[s]:,}" for s in ALL_STATUSES if self.statuses.get(s)),
         ]
+        if self.truncated:
+            lines.append(f"truncated (only the first max_chars characters screened; sent to review): {self.truncated:,} rows")
+        lines.extend(f"warning: {w}" for w in self.warnings)
         if self.blank_lines:
             lines.append(f"blank lines (not records): {self.blank_lines:,}")
         if self.dropped_keys:
@@ -71,5 +78,6 @@ class ScoreSummary:
             "output_format": self.output_format, "rows": self.rows, "seconds": self.seconds,
             "statuses": dict(self.statuses), "categories": dict(self.categories),
             "needs_review": self.needs_review, "blank_lines": self.blank_lines,
-            "dropped_keys": self.dropped_keys, "problems": list(self.problems),
+            "dropped_keys": self.dropped_keys, "truncated": self.truncated, "problems": list(self.problems),
+            "warnings": list(self.warnings),
         }

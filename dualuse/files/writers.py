@@ -1,58 +1,75 @@
 """Writers of scored files (CSV / TSV, JSON Lines, Parquet), atomic on success.
 
 The output has every input row, in input order, with the input columns and
-:data:`dualuse.batch.OUTPUT_COLUMNS`. It is written to a temporary file in the output's
-directory and renamed over the output on success only; on any failure the temporary file is
-removed, so a crash never leaves a complete-looking partial file.
+:data:`dualuse.batch.OUTPUT_COLUMNS`. Where the bytes go (a temporary file renamed over the
+output on success only, or a stream) is :mod:`dualuse.files.output`'s business.
+
+Every writer produces files that other readers read back with the same number of rows:
+
+* CSV / TSV: a field holding ``\\r`` or ``\\n`` is always quoted (Python's :mod:`csv` leaves a
+  bare ``\\r`` unquoted when the line terminator is ``\\n``); cells that a spreadsheet would run
+  as a formula (first character ``=``, ``+``, ``-``, ``@``, tab or carriage return, unless
+  the cell is a plain number) get a leading ``'`` unless ``formula_guard=False``; characters
+  that cannot be encoded as UTF-8 (lone surrogates) are written as U+FFFD.
+* JSON Lines: valid JSON on every line: non-finite numbers become ``null``, lone surrogates
+  and the separators U+2028, U+2029 and NEL are written as ``\\u`` escapes (so that readers
+  that split lines on them see one line per record), binary values as UTF-8 text.
+* Parquet: the input schema is kept; lone surrogates in text become U+FFFD.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import itertools
 import json
 import math
-import os
-import tempfile
+import re
 from pathlib import Path
 from typing import Any
 
 from ..batch import OUTPUT_COLUMNS
 from ..errors import OutputWriteError
+from .output import Destination
 from .readers import Chunk, pyarrow_parquet
 
-__all__ = ["Writer", "open_writer"]
+__all__ = ["Writer", "open_writer", "FORMULA_TRIGGERS"]
 
-def _umask() -> int:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
+#: First characters that make a spreadsheet read a cell as a formula (OWASP's list).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_JSON_ESCAPE = re.compile("[\ud800-\udfff\u2028\u2029\x85]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _replace_surrogates(exc: UnicodeError) -> tuple[bytes, int]:
+    """Encoding error handler: U+FFFD for each character UTF-8 cannot hold (lone surrogates).
+
+    The UTF-8 encoder takes only ASCII text from a handler, so the replacement is given as bytes.
+    """
+    if isinstance(exc, UnicodeEncodeError):
+        return "\ufffd".encode("utf-8") * (exc.end - exc.start), exc.end
+    raise exc
+
+
+codecs.register_error("dualuse.replace_surrogates", _replace_surrogates)
 
 
 class Writer:
-    """Writes to a temporary file next to the output; :meth:`commit` renames it into place."""
+    """Writes one format into a :class:`~dualuse.files.output.Destination`."""
 
     def __init__(self, output: Path, columns: list[str]) -> None:
         self.output = output
         self.columns = columns
-        directory = output.parent
-        try:
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".part")
-        except OSError as exc:
-            raise OutputWriteError(
-                f"output: cannot write in {str(directory) or '.'!r}: {exc.strerror or exc}"
-            ) from None
-        self.tmp = Path(tmp)
-        self.fd = fd
+        self.dest = Destination(output)
         self.rows = 0
 
     def _guard(self, fn, *args):
         try:
             return fn(*args)
+        except BrokenPipeError:
+            raise  # the reader of a pipe went away: the command line ends quietly
         except OSError as exc:
             raise OutputWriteError(f"output: cannot write {str(self.output)!r}: {exc.strerror or exc}") from None
 
@@ -62,18 +79,14 @@ class Writer:
 
     def commit(self) -> None:
         self._guard(self._close)
-        self._guard(os.chmod, self.tmp, 0o666 & ~_umask())
-        self._guard(os.replace, self.tmp, self.output)
+        self._guard(self.dest.commit)
 
     def abort(self) -> None:
         try:
             self._close()
         except Exception:  # noqa: BLE001 - best effort: the temp file goes away below anyway
             pass
-        try:
-            self.tmp.unlink()
-        except FileNotFoundError:
-            pass
+        self.dest.abort()
 
     def _write(self, chunk: Chunk, out: dict[str, list[Any]]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -89,17 +102,50 @@ def _text_value(v: Any) -> str:
         return v
     if isinstance(v, float) and math.isnan(v):
         return ""
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).decode("utf-8", "replace")
     if isinstance(v, (dict, list)):
-        return json.dumps(v, ensure_ascii=False)
+        try:
+            return json.dumps(_finite(v), ensure_ascii=False, default=_json_default)
+        except RecursionError:
+            return "[nested too deeply to write]"
     return str(v)
 
 
-class _DelimitedWriter(Writer):
-    def __init__(self, output: Path, columns: list[str], delimiter: str) -> None:
+def guard_formula(cell: str) -> str:
+    """``cell`` with a leading ``'`` when a spreadsheet would run it as a formula (plain numbers pass)."""
+    if cell[:1] in FORMULA_TRIGGERS and not _NUMBER.match(cell):
+        return "'" + cell
+    return cell
+
+
+class _TextWriter(Writer):
+    """A writer of UTF-8 text over the destination's binary file."""
+
+    def __init__(self, output: Path, columns: list[str]) -> None:
         super().__init__(output, columns)
-        self.fh = self._guard(open, self.fd, "w", -1, "utf-8", None, "")
+        self.fh = io.TextIOWrapper(
+            self.dest.fh, encoding="utf-8", errors="dualuse.replace_surrogates", newline="", write_through=False
+        )
+
+    def _close(self) -> None:
+        if self.fh is not None:
+            fh, self.fh = self.fh, None
+            fh.flush()
+            fh.detach()  # the destination closes (or, for stdout, keeps) the binary file
+
+
+class _DelimitedWriter(_TextWriter):
+    def __init__(self, output: Path, columns: list[str], delimiter: str, formula_guard: bool) -> None:
+        super().__init__(output, columns)
+        self.formula_guard = formula_guard
         self.writer = csv.writer(self.fh, delimiter=delimiter, lineterminator="\n")
-        self._guard(self.writer.writerow, columns + list(OUTPUT_COLUMNS))
+        # rows with a bare \r go through a writer that quotes every field (see the module docstring)
+        self.quoting_writer = csv.writer(self.fh, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self._guard(self.writer.writerow, self._cells(columns + list(OUTPUT_COLUMNS)))
+
+    def _cells(self, row: list[str]) -> list[str]:
+        return [guard_formula(c) for c in row] if self.formula_guard else row
 
     def _write(self, chunk: Chunk, out: dict[str, list[Any]]) -> None:
         if chunk.all_text:
@@ -114,33 +160,76 @@ class _DelimitedWriter(Writer):
         cols[OUTPUT_COLUMNS.index("needs_review")] = [
             "" if v is None else ("true" if v else "false") for v in out["needs_review"]
         ]
-        self.writer.writerows(r + list(o) for r, o in zip(rows, zip(*cols)))
+        lines = [r + list(o) for r, o in zip(rows, zip(*cols))]
+        # One scan of the whole chunk decides whether any cell needs a closer look.
+        blob = "\x00" + "\x00".join(itertools.chain.from_iterable(lines))
+        has_cr = "\r" in blob
+        has_trigger = self.formula_guard and any("\x00" + t in blob for t in FORMULA_TRIGGERS)
+        if not has_cr and not has_trigger:
+            self.writer.writerows(lines)
+            return
+        for line in lines:
+            if has_trigger:
+                line = self._cells(line)
+            if has_cr and any("\r" in c for c in line):
+                self.quoting_writer.writerow(line)
+            else:
+                self.writer.writerow(line)
 
-    def _close(self) -> None:
-        if not self.fh.closed:
-            self.fh.close()
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).decode("utf-8", "replace")
+    return str(v)
 
 
-class _JsonLinesWriter(Writer):
+def _finite(v: Any) -> Any:
+    """``v`` with every non-finite float (NaN, ±Infinity) replaced by None, at any depth."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    return v
+
+
+def _json_line(obj: dict[str, Any]) -> str:
+    """One JSON Lines record: valid JSON whatever the values hold."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False, default=_json_default)
+    except ValueError:  # NaN / Infinity somewhere inside
+        pass
+    except RecursionError:
+        obj = {k: (None if isinstance(v, (dict, list)) else v) for k, v in obj.items()}
+    try:
+        return json.dumps(_finite(obj), ensure_ascii=False, allow_nan=False, default=_json_default)
+    except RecursionError:
+        obj = {k: (None if isinstance(v, (dict, list)) else v) for k, v in obj.items()}
+        return json.dumps(_finite(obj), ensure_ascii=False, allow_nan=False, default=_json_default)
+
+
+class _JsonLinesWriter(_TextWriter):
     def __init__(self, output: Path, columns: list[str]) -> None:
         super().__init__(output, columns)
-        self.fh = self._guard(open, self.fd, "w", -1, "utf-8", None, "\n")
         self.keys = columns + list(OUTPUT_COLUMNS)
 
     def _write(self, chunk: Chunk, out: dict[str, list[Any]]) -> None:
-        dumps = json.dumps
         keys = self.keys
         conf = [None if c != c else c for c in out["confidence"].tolist()]
         outs = zip(*(conf if name == "confidence" else out[name] for name in OUTPUT_COLUMNS))
         lines = []
         for r, o in zip(chunk.row_lists(), outs):
             r = [None if (isinstance(v, float) and v != v) else v for v in r]
-            lines.append(dumps(dict(zip(keys, r + list(o))), ensure_ascii=False, default=str))
-        self.fh.write("\n".join(lines) + "\n")
+            lines.append(_json_line(dict(zip(keys, r + list(o)))))
+        text = "\n".join(lines) + "\n"
+        if _JSON_ESCAPE.search(text):  # such characters only occur inside JSON strings: escape them there
+            text = _JSON_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        self.fh.write(text)
 
-    def _close(self) -> None:
-        if not self.fh.closed:
-            self.fh.close()
+
+def _clean_text(values: list[Any]) -> list[Any]:
+    return [_SURROGATES.sub("\ufffd", v) if isinstance(v, str) else v for v in values]
 
 
 class _ParquetWriter(Writer):
@@ -150,14 +239,20 @@ class _ParquetWriter(Writer):
 
         super().__init__(output, columns)
         self.pa = pa
-        os.close(self.fd)
         fields = list(input_schema) if input_schema is not None else [pa.field(c, pa.string()) for c in columns]
         for name in OUTPUT_COLUMNS:
             typ = pa.float64() if name == "confidence" else pa.bool_() if name == "needs_review" else pa.string()
             fields.append(pa.field(name, typ))
         self.schema = pa.schema(fields)
         self.typed_input = input_schema is not None
-        self.writer = self._guard(pq.ParquetWriter, str(self.tmp), self.schema)
+        self.writer = self._guard(pq.ParquetWriter, self.dest.fh, self.schema)
+
+    def _strings(self, values: list[Any]) -> Any:
+        pa = self.pa
+        try:
+            return pa.array(values, type=pa.string())
+        except (UnicodeError, pa.ArrowException):  # lone surrogates cannot be stored as UTF-8
+            return pa.array(_clean_text(values), type=pa.string())
 
     def _write(self, chunk: Chunk, out: dict[str, list[Any]]) -> None:
         pa = self.pa
@@ -166,15 +261,14 @@ class _ParquetWriter(Writer):
             arrays.extend(chunk.batch.columns)
         else:
             for i in range(len(self.columns)):
-                col = [v if v is None or isinstance(v, str) else _text_value(v) for v in chunk.column(i)]
-                arrays.append(pa.array(col, type=pa.string()))
+                arrays.append(self._strings([v if v is None or isinstance(v, str) else _text_value(v) for v in chunk.column(i)]))
         for name in OUTPUT_COLUMNS:
             if name == "confidence":
                 arrays.append(pa.array(out[name], type=pa.float64(), from_pandas=True))
             elif name == "needs_review":
                 arrays.append(pa.array(out[name], type=pa.bool_()))
             else:
-                arrays.append(pa.array(out[name], type=pa.string()))
+                arrays.append(self._strings(out[name]))
         self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
 
     def _close(self) -> None:
@@ -183,14 +277,14 @@ class _ParquetWriter(Writer):
             w.close()
 
 
-# ---------------------------------------------------------------------------- scoring
-
-
-def open_writer(path: Path, fmt: str, columns: list[str], schema: Any) -> Writer:
+def open_writer(path: Path, fmt: str, columns: list[str], schema: Any, *, formula_guard: bool = True) -> Writer:
+    """A writer of ``fmt`` into ``path`` (``-`` for standard output)."""
     if fmt == "csv":
-        return _DelimitedWriter(path, columns, ",")
+        return _DelimitedWriter(path, columns, ",", formula_guard)
     if fmt == "tsv":
-        return _DelimitedWriter(path, columns, "\t")
+        return _DelimitedWriter(path, columns, "\t", formula_guard)
     if fmt == "jsonl":
         return _JsonLinesWriter(path, columns)
-    return _ParquetWriter(path, columns, schema)
+    if fmt == "parquet":
+        return _ParquetWriter(path, columns, schema)
+    raise OutputWriteError(f"output: unknown format {fmt!r}")  # pragma: no cover - checked by format_of
