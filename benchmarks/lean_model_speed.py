@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's dualuse, not an installed one
 
 from dualuse.categories import CATEGORIES
-from dualuse.persistence import load_model as load_portable
 from dualuse.normalize import normalize
+from dualuse.persistence import load_model as load_portable
 from dualuse.training.legacy_pickle import load_pickle_model as load_pickle
 
 
@@ -42,16 +42,18 @@ def distinct_lines(count: int, seed: int) -> list[str]:
         texts += pd.read_csv(path, dtype=str, keep_default_na=False)["text"].tolist()
     rng = random.Random(seed)
     alphabet = string.ascii_uppercase + string.digits
-    lines = {
-        f"{texts[i % len(texts)]} {''.join(rng.choices(alphabet, k=8))}" for i in range(count + count // 10)
-    }
+    lines = {f"{texts[i % len(texts)]} {''.join(rng.choices(alphabet, k=8))}" for i in range(count + count // 10)}
     return [normalize(t).text for t in sorted(lines)[:count]]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--old", required=True, help="a format-1 (pickle) model directory, e.g. the 0.1.0 model: "
-                        "git show da5586a:dualuse/data/model/model.pkl > OLD/model.pkl (and manifest.json)")
+    parser.add_argument(
+        "--old",
+        required=True,
+        help="a format-1 (pickle) model directory, e.g. the 0.1.0 model: "
+        "git show da5586a:dualuse/data/model/model.pkl > OLD/model.pkl (and manifest.json)",
+    )
     parser.add_argument("--single", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=10_000)
@@ -96,7 +98,7 @@ def main() -> int:
     for number, start in enumerate(range(0, len(lines), args.chunk)):
         chunk = lines[start : start + args.chunk]
         took = {}
-        for name in (("old", "new") if number % 2 == 0 else ("new", "old")):
+        for name in ("old", "new") if number % 2 == 0 else ("new", "old"):
             t0 = time.perf_counter()
             batch[name](chunk)
             took[name] = time.perf_counter() - t0
@@ -104,8 +106,10 @@ def main() -> int:
         ratios.append(took["old"] / took["new"])
     for name, seconds in spent.items():
         print(f"batch {name}: {len(lines) / seconds:,.0f} rows/s ({len(lines):,} distinct lines, chunks of {args.chunk:,})")
-    print(f"batch new/old throughput: {spent['old'] / spent['new']:.2f}x overall, "
-          f"per-chunk median {np.median(ratios):.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f})")
+    print(
+        f"batch new/old throughput: {spent['old'] / spent['new']:.2f}x overall, "
+        f"per-chunk median {np.median(ratios):.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f})"
+    )
     return 0
 
 

@@ -31,18 +31,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dualuse.matcher import KeywordMatcher, MatchResult  # noqa: E402
-from dualuse.normalize import normalize  # noqa: E402
-from dualuse.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
+from dualuse.matcher import KeywordMatcher, MatchResult
+from dualuse.normalize import normalize
+from dualuse.taxonomy import Taxonomy, load_taxonomy
 
-DATA_FILES = ["data/corpus/nomenclature.csv", "data/eval/*.csv", "data/dev/*.tsv", "data/blind/*.tsv", "data/sample/trade_records.csv"]
+DATA_FILES = [
+    "data/corpus/nomenclature.csv",
+    "data/eval/*.csv",
+    "data/dev/*.tsv",
+    "data/blind/*.tsv",
+    "data/sample/trade_records.csv",
+]
 TEXT_COLUMNS = ("text", "description")
 
 
 def load_old_matcher(rev: str) -> types.ModuleType:
     """The matcher module as it is at ``rev``, importable beside the current one."""
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:dualuse/matcher.py"],
-                            capture_output=True, text=True, check=True).stdout
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{rev}:dualuse/matcher.py"], capture_output=True, text=True, check=True
+    ).stdout
     module = types.ModuleType("dualuse._matcher_at_rev")
     module.__package__ = "dualuse"  # its relative imports resolve to the current package
     sys.modules[module.__name__] = module  # dataclasses look their module up
@@ -64,9 +71,48 @@ def data_texts() -> list[str]:
 
 _SEPARATORS = [" ", "-", "  ", "_", "/", ".", " - ", "\t", "", "--"]
 _LEET = {"a": "4@", "e": "3", "i": "1", "l": "1", "o": "0", "s": "5$", "t": "7"}
-_NOISE = ["CNC", "lathe", "станок", "станка", "数控", "芯片", "FPGA", "STM32F407VGT6", "XC7Z020-1CLG400C", "3-9x40",
-          "BT40", "16К20", "ｃｎｃ", "C.N.C.", "f p g a", "wood", "for", "with", "potato", "chips", "tripod", "of", "(", ")",
-          ",", ";", "|", "x", "10 mm", "HS 8542.31", "VMC-850", "Ø", "µm", "ß", "ǅ", "İ", "ſ", "K", "\u200b", "\u00ad"]
+_NOISE = [
+    "CNC",
+    "lathe",
+    "станок",
+    "станка",
+    "数控",
+    "芯片",
+    "FPGA",
+    "STM32F407VGT6",
+    "XC7Z020-1CLG400C",
+    "3-9x40",
+    "BT40",
+    "16К20",
+    "ｃｎｃ",
+    "C.N.C.",
+    "f p g a",
+    "wood",
+    "for",
+    "with",
+    "potato",
+    "chips",
+    "tripod",
+    "of",
+    "(",
+    ")",
+    ",",
+    ";",
+    "|",
+    "x",
+    "10 mm",
+    "HS 8542.31",
+    "VMC-850",
+    "Ø",
+    "µm",
+    "ß",
+    "ǅ",
+    "İ",
+    "ſ",
+    "K",
+    "\u200b",
+    "\u00ad",
+]
 
 
 def generated_texts(taxonomy: Taxonomy, n: int, seed: int) -> list[str]:
@@ -105,9 +151,11 @@ def generated_texts(taxonomy: Taxonomy, n: int, seed: int) -> list[str]:
 
 def as_data(result: MatchResult) -> tuple:
     """A result as plain tuples, so results of the two modules' dataclasses compare."""
-    return (tuple(dataclasses.astuple(m) for m in result.matches),
-            tuple(dataclasses.astuple(x) for x in result.exclusions),
-            tuple(sorted(result.family_scores.items())))
+    return (
+        tuple(dataclasses.astuple(m) for m in result.matches),
+        tuple(dataclasses.astuple(x) for x in result.exclusions),
+        tuple(sorted(result.family_scores.items())),
+    )
 
 
 def check(old: object, new: KeywordMatcher, texts: list[str]) -> int:
@@ -150,8 +198,10 @@ def bench(old: object, new: KeywordMatcher, n: int) -> None:
                 matcher.match_normalized(norm, text)  # type: ignore[attr-defined]
             times[name] += time.perf_counter() - t0
     rows = len(norms)
-    print(f"match_normalized on {rows:,} distinct lines: old {rows / times['old']:,.0f} rows/s, "
-          f"new {rows / times['new']:,.0f} rows/s, new/old {times['old'] / times['new']:.1f}x")
+    print(
+        f"match_normalized on {rows:,} distinct lines: old {rows / times['old']:,.0f} rows/s, "
+        f"new {rows / times['new']:,.0f} rows/s, new/old {times['old'] / times['new']:.1f}x"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     n_data = len(texts)
     texts += generated_texts(taxonomy, args.generated, args.seed)
     differences = check(old, new, texts)
-    print(f"checked {len(texts):,} texts ({n_data:,} from data files, {len(texts) - n_data:,} generated) "
-          f"against {args.rev}: {differences} different")
+    print(
+        f"checked {len(texts):,} texts ({n_data:,} from data files, {len(texts) - n_data:,} generated) "
+        f"against {args.rev}: {differences} different"
+    )
     if args.bench:
         bench(old, new, args.bench)
     return 1 if differences else 0

@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's dualuse, not an installed one
 
 from dualuse.categories import CATEGORIES
-from dualuse.persistence import load_model as load_portable
 from dualuse.normalize import normalize
+from dualuse.persistence import load_model as load_portable
 from dualuse.training.legacy_pickle import load_pickle_model as load_pickle
 
 TOLERANCE = 1e-9
@@ -49,15 +49,24 @@ def _files() -> list[tuple[Path, str]]:
 
 
 def _texts(path: Path, column: str) -> list[str]:
-    frame = pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",", dtype=str, keep_default_na=False,
-                        quoting=3 if path.suffix == ".tsv" else 0)
+    frame = pd.read_csv(
+        path,
+        sep="\t" if path.suffix == ".tsv" else ",",
+        dtype=str,
+        keep_default_na=False,
+        quoting=3 if path.suffix == ".tsv" else 0,
+    )
     return [normalize(t).text for t in frame[column]]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--old", required=True, help="a format-1 (pickle) model directory, e.g. the 0.1.0 model: "
-                        "git show da5586a:dualuse/data/model/model.pkl > OLD/model.pkl (and manifest.json)")
+    parser.add_argument(
+        "--old",
+        required=True,
+        help="a format-1 (pickle) model directory, e.g. the 0.1.0 model: "
+        "git show da5586a:dualuse/data/model/model.pkl > OLD/model.pkl (and manifest.json)",
+    )
     parser.add_argument("--new", default=str(ROOT / "dualuse" / "data" / "model"), help="format-2 model directory")
     args = parser.parse_args()
     old = load_pickle(args.old)
@@ -98,12 +107,16 @@ def main() -> int:
         total_rows += len(texts)
         explain_diffs += file_diffs
         worst_batch, worst_single = max(worst_batch, file_batch), max(worst_single, file_single)
-        print(f"{path.relative_to(ROOT)}: {len(texts)} rows, max |p_old - p_new| chunked {file_batch:.3g}, "
-              f"one at a time {file_single:.3g}, top-feature differences {file_diffs}")
+        print(
+            f"{path.relative_to(ROOT)}: {len(texts)} rows, max |p_old - p_new| chunked {file_batch:.3g}, "
+            f"one at a time {file_single:.3g}, top-feature differences {file_diffs}"
+        )
     ok = worst_batch <= TOLERANCE and worst_single <= TOLERANCE and explain_diffs == 0
-    print(f"all: {total_rows} rows, max |p_old - p_new| {max(worst_batch, worst_single):.3g} "
-          f"(chunked {worst_batch:.3g}, one at a time {worst_single:.3g}; tolerance {TOLERANCE:g}); "
-          f"top features compared {explained}, differing {explain_diffs}; {time.perf_counter() - started:.0f} s")
+    print(
+        f"all: {total_rows} rows, max |p_old - p_new| {max(worst_batch, worst_single):.3g} "
+        f"(chunked {worst_batch:.3g}, one at a time {worst_single:.3g}; tolerance {TOLERANCE:g}); "
+        f"top features compared {explained}, differing {explain_diffs}; {time.perf_counter() - started:.0f} s"
+    )
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -28,11 +28,11 @@ import pandas as pd
 from dualuse import train as T
 from dualuse.engine import Engine
 from dualuse.fusion import FusionConfig
-from dualuse.training.evaluate import evaluate, metrics
 from dualuse.model import FittedModel
-from dualuse.training.estimator import TextClassifier
 from dualuse.normalize import fold
 from dualuse.taxonomy import default_taxonomy, load_taxonomy
+from dualuse.training.estimator import TextClassifier
+from dualuse.training.evaluate import evaluate, metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -68,8 +68,18 @@ def run(name: str) -> dict:
     train_frame, held_out = T.probe_split(frame, T.SEED)
     # JSON has no tuples; scikit-learn's n-gram ranges must be tuples
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in opt.get("clf", {}).items()}
-    key = json.dumps({"short": opt.get("short_forms", False), "bare": opt.get("bare", False), "bare_plurals": opt.get("bare_plurals", False), "cap": opt.get("short_cap"), "tax": tax.sha256, "clf": params,
-                      "rows": hashlib.sha256("\n".join(train_frame["label"] + "\t" + train_frame["text"]).encode()).hexdigest()}, sort_keys=True)
+    key = json.dumps(
+        {
+            "short": opt.get("short_forms", False),
+            "bare": opt.get("bare", False),
+            "bare_plurals": opt.get("bare_plurals", False),
+            "cap": opt.get("short_cap"),
+            "tax": tax.sha256,
+            "clf": params,
+            "rows": hashlib.sha256("\n".join(train_frame["label"] + "\t" + train_frame["text"]).encode()).hexdigest(),
+        },
+        sort_keys=True,
+    )
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.joblib"
     t0 = time.perf_counter()
@@ -114,8 +124,11 @@ def run(name: str) -> dict:
         terms = pd.read_csv(terms_path, sep="\t", dtype=str, keep_default_na=False, quoting=3)
         cats = engine.score(terms["text"].tolist()).category
         m = metrics(terms["label"].tolist(), cats)
-        out["dev_trade_terms"] = {"f1": m["macro_f1"], "fa": m["false_alarm_rate"],
-                                  "recall": {c: v["recall"] for c, v in m["per_class"].items() if v["support"]}}
+        out["dev_trade_terms"] = {
+            "f1": m["macro_f1"],
+            "fa": m["false_alarm_rate"],
+            "recall": {c: v["recall"] for c, v in m["per_class"].items() if v["support"]},
+        }
         wrong = [f"{t} [{lbl}->{c}]" for t, lbl, c in zip(terms["text"], terms["label"], cats) if c != lbl]
         print(json.dumps({"variant": name, "dev_trade_terms_wrong": wrong}), file=sys.stderr)
     for s, m in rep["sets"].items():

@@ -13,7 +13,6 @@ from .api import classify, classify_batch
 from .categories import CATEGORIES, FAMILIES
 from .defaults import default_engine, set_default_engine
 from .engine import Engine
-from .fusion import FusionConfig
 from .errors import (
     ColumnNotFoundError,
     DualuseError,
@@ -27,6 +26,7 @@ from .errors import (
     OutputWriteError,
     TaxonomyError,
 )
+from .fusion import FusionConfig
 from .results import Classification
 from .taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 

@@ -7,23 +7,28 @@ chunk of one, so a batch equals a loop of single calls by construction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
-from .categories import CATEGORIES
+from .categories import CATEGORIES, Category
 from .defaults import default_engine, set_default_engine
 from .engine import ChunkResult, Engine
 from .errors import EmptyTextError, InputTypeError, InvalidHSCodeError, describe
 from .results import (
     Classification,
     ComponentScores,
+    EvidenceKind,
     ExclusionEvidence,
     HSEvidence,
     ModelFeatureEvidence,
     NoteEvidence,
     Provenance,
+    RiskLevel,
+    Scope,
     TermEvidence,
 )
 
 __all__ = ["classify", "classify_batch", "default_engine", "set_default_engine", "to_classifications"]
+
 
 def classify(text: str, *, hs_code: str | None = None, engine: Engine | None = None) -> Classification:
     """Screen one product description (optionally with its HS code).
@@ -100,25 +105,42 @@ def to_classifications(
             for m in f.match.matches:
                 evidence.append(
                     TermEvidence(
-                        kind=m.kind, term=m.term, subcategory=m.subcategory, family=m.family, language=m.language,
-                        weight=m.weight, start=m.start, end=m.end, matched_text=m.matched_text,
+                        kind=cast(EvidenceKind, m.kind),
+                        term=m.term,
+                        subcategory=m.subcategory,
+                        family=cast(Category, m.family),
+                        language=m.language,
+                        weight=m.weight,
+                        start=m.start,
+                        end=m.end,
+                        matched_text=m.matched_text,
                     )
                 )
             for x in f.match.exclusions:
                 evidence.append(
                     ExclusionEvidence(
-                        exclusion_id=x.exclusion_id, phrase=x.phrase, families=x.families, scope=x.scope,
-                        start=x.start, end=x.end, matched_text=x.matched_text,
+                        exclusion_id=x.exclusion_id,
+                        phrase=x.phrase,
+                        families=cast(tuple[Category, ...], x.families),
+                        scope=cast(Scope, x.scope),
+                        start=x.start,
+                        end=x.end,
+                        matched_text=x.matched_text,
                     )
                 )
         if f.hs is not None:
             evidence.append(
                 HSEvidence(
-                    raw=f.hs.raw, digits=f.hs.digits, hs6=f.hs.hs6, family=f.hs_family or "none",
-                    ambiguous=f.hs_ambiguous, bridged_from=f.hs.bridged_from, note=f.hs.bridge_note,
+                    raw=f.hs.raw,
+                    digits=f.hs.digits,
+                    hs6=f.hs.hs6,
+                    family=cast(Category, f.hs_family or "none"),
+                    ambiguous=f.hs_ambiguous,
+                    bridged_from=f.hs.bridged_from,
+                    note=f.hs.bridge_note,
                     chpl_tier=result.chpl_tier[i],
                     agrees_with_text=None if f.hs_ambiguous else (f.hs_family == result.text_category[i]),
-                    text_category=result.text_category[i],
+                    text_category=cast(Category | None, result.text_category[i]),
                 )
             )
         for feat, contrib in explanations[i]:
@@ -133,18 +155,16 @@ def to_classifications(
         probs = {c: float(p) for c, p in zip(CATEGORIES, result.probabilities[i])}
         model_p = None
         if result.model_probabilities is not None:
-            model_p = {
-                c: float(p) for c, p in zip(CATEGORIES, result.model_probabilities[i])
-            }
+            model_p = {c: float(p) for c, p in zip(CATEGORIES, result.model_probabilities[i])}
         out.append(
             Classification(
                 text=texts[i],
                 hs_code=None if hs_codes is None else hs_codes[i],
-                category=cat,
+                category=cast(Category, cat),  # to_classifications takes ok rows: each has one
                 subcategory=result.subcategory[i],
                 confidence=float(result.confidence[i]),
                 probabilities=probs,
-                risk_level=result.risk_level[i],
+                risk_level=cast(RiskLevel, result.risk_level[i]),
                 needs_review=bool(result.needs_review[i]),
                 review_reasons=result.review_reasons[i],
                 chpl_tier=result.chpl_tier[i],
@@ -152,8 +172,8 @@ def to_classifications(
                 evidence=tuple(evidence),
                 scores=ComponentScores(
                     keyword=dict(f.match.family_scores) if f.match is not None else {},
-                    model=model_p,
-                    hs_family=None if f.hs is None or f.hs_ambiguous else f.hs_family,
+                    model=cast(dict[str, float] | None, model_p),
+                    hs_family=None if f.hs is None or f.hs_ambiguous else cast(Category, f.hs_family),
                 ),
                 input_truncated=f.truncated,
                 provenance=provenance,

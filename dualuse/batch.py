@@ -80,9 +80,7 @@ def _check_column(df: pd.DataFrame, column: object, param: str) -> None:
         present = False
     if not present:
         available = ", ".join(repr(c) for c in df.columns[:50]) + (" ..." if len(df.columns) > 50 else "")
-        raise ColumnNotFoundError(
-            f"{param}: column {column!r} not found; available columns: {available or '(none)'}"
-        )
+        raise ColumnNotFoundError(f"{param}: column {column!r} not found; available columns: {available or '(none)'}")
     if not df.columns.is_unique and (df.columns == column).sum() > 1:
         raise OptionError(f"{param}: column {column!r} appears more than once in the frame; rename the duplicates")
 
@@ -231,9 +229,7 @@ def score_frame(
         parts = []
         for start in range(0, n, chunk_size):
             stop = min(n, start + chunk_size)
-            parts.append(
-                score_columns(eng, texts[start:stop].tolist(), None if codes is None else codes[start:stop].tolist())
-            )
+            parts.append(score_columns(eng, texts[start:stop].tolist(), None if codes is None else codes[start:stop].tolist()))
         if len(parts) == 1:
             cols = parts[0]
         else:

@@ -40,8 +40,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
 
 __all__ = [
-    "main", "EXIT_OK", "EXIT_ROW_PROBLEMS", "EXIT_USAGE", "EXIT_INTEGRITY", "EXIT_OUTPUT", "EXIT_INTERNAL",
-    "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE", "EXIT_TERMINATED",
+    "main",
+    "EXIT_OK",
+    "EXIT_ROW_PROBLEMS",
+    "EXIT_USAGE",
+    "EXIT_INTEGRITY",
+    "EXIT_OUTPUT",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_BROKEN_PIPE",
+    "EXIT_TERMINATED",
 ]
 
 EXIT_OK, EXIT_ROW_PROBLEMS, EXIT_USAGE, EXIT_INTEGRITY, EXIT_OUTPUT, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
@@ -89,7 +97,9 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         d = ev.model_dump()
         kind = d.pop("kind")
         if kind in ("term", "pattern"):
-            print(f"  - {kind} {d['matched_text']!r} [{d['start']}:{d['end']}] -> {d['family']} / {d['subcategory']} ({d['language']})")
+            print(
+                f"  - {kind} {d['matched_text']!r} [{d['start']}:{d['end']}] -> {d['family']} / {d['subcategory']} ({d['language']})"
+            )
         elif kind == "exclusion":
             print(f"  - exclusion {d['matched_text']!r} [{d['start']}:{d['end']}] cancels {', '.join(d['families'])}")
         elif kind == "hs_code":
@@ -100,7 +110,9 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         else:
             print(f"  - note: {d['message']}")
     p = result.provenance
-    print(f"provenance:   dualuse {p.dualuse_version}, taxonomy {p.taxonomy_version} ({p.taxonomy_sha256[:12]}), model {p.model_id}")
+    print(
+        f"provenance:   dualuse {p.dualuse_version}, taxonomy {p.taxonomy_version} ({p.taxonomy_sha256[:12]}), model {p.model_id}"
+    )
     print("This is a screening flag for human review, not an export-control classification.")
     return EXIT_OK
 
@@ -248,7 +260,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def engine_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", metavar="DIR", help="a model directory (manifest.json, model.json, arrays.npz); default: embedded model")
+        p.add_argument(
+            "--model", metavar="DIR", help="a model directory (manifest.json, model.json, arrays.npz); default: embedded model"
+        )
         p.add_argument("--taxonomy", metavar="FILE", help="a taxonomy TOML file; default: packaged taxonomy")
 
     p = sub.add_parser("classify", help="classify one description")
@@ -264,19 +278,27 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-column", required=True)
     p.add_argument("--hs-column", default=None)
     p.add_argument("--chunk-size", type=int, default=20_000)
-    p.add_argument("--format", choices=["csv", "tsv", "parquet", "jsonl"], default=None, help="input format (default: by extension)")
+    p.add_argument(
+        "--format", choices=["csv", "tsv", "parquet", "jsonl"], default=None, help="input format (default: by extension)"
+    )
     p.add_argument("--output-format", choices=["csv", "tsv", "parquet", "jsonl"], default=None)
     p.add_argument(
-        "--jobs", type=_jobs_option, default="auto", metavar="N|auto",
+        "--jobs",
+        type=_jobs_option,
+        default="auto",
+        metavar="N|auto",
         help="worker processes scoring chunks; 'auto' (default) = the usable CPUs, at most 8; 1 = score in this process",
     )
     p.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
     p.add_argument(
-        "--allow-row-problems", action="store_true",
+        "--allow-row-problems",
+        action="store_true",
         help="exit 0 when the file was scored even if some rows have a status other than ok (they stay in the output)",
     )
     p.add_argument(
-        "--no-formula-guard", dest="formula_guard", action="store_false",
+        "--no-formula-guard",
+        dest="formula_guard",
+        action="store_false",
         help="write CSV/TSV cells starting with = + - @ tab or CR as they are (default: prefix them with ')",
     )
     engine_options(p)
@@ -385,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, "interrupted; no output was written", EXIT_INTERRUPTED)
     except _Terminated:
         return _fail(args, "terminated; no output was written", EXIT_TERMINATED)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, a code, no traceback
+    except Exception as exc:
         hint = "" if getattr(args, "debug", False) else " (run with --debug for the traceback)"
         return _fail(args, f"internal error: {type(exc).__name__}: {exc}{hint}", EXIT_INTERNAL)
     finally:

@@ -96,4 +96,3 @@ def score_dask(
         meta=meta,
         align_dataframes=False,
     )
-

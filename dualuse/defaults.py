@@ -85,7 +85,7 @@ def factory_key(factory: Callable[[], Engine]) -> str:
         import cloudpickle
 
         blob = cloudpickle.dumps(factory)
-    except Exception:  # noqa: BLE001 - fall back to the standard pickler
+    except Exception:
         blob = pickle.dumps(factory)
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 

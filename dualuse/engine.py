@@ -229,9 +229,9 @@ class Engine:
                 mp = None
             hs_onehot = np.zeros_like(kw)
             for j, i in enumerate(ok_rows):
-                fam = facts[i].hs_family
-                if fam is not None and not facts[i].hs_ambiguous:
-                    hs_onehot[j, CATEGORY_INDEX[fam]] = 1.0
+                code_family = facts[i].hs_family
+                if code_family is not None and not facts[i].hs_ambiguous:
+                    hs_onehot[j, CATEGORY_INDEX[code_family]] = 1.0
             text_probs[idx] = fuse(mp, kw, None, self.fusion)
             probs[idx] = fuse(mp, kw, hs_onehot, self.fusion)
 

@@ -53,7 +53,6 @@ class FusionConfig:
         )
 
 
-
 def fuse(model_probs: np.ndarray | None, keyword: np.ndarray, hs_onehot: np.ndarray | None, cfg: FusionConfig) -> np.ndarray:
     """The fusion rule (module docstring) on arrays: (n, 4) inputs in CATEGORIES order."""
     if model_probs is not None:

@@ -71,13 +71,31 @@ CHPL_TIERS: tuple[str, ...] = ("1", "2", "3.A", "3.B", "4.A", "4.B")
 HS_FAMILY_PREFIXES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "machine_tools": (
-            "8456", "8457", "8458", "8459", "8460", "8461", "8462", "8463",
-            "846610", "846620", "846630", "846693", "846694",
+            "8456",
+            "8457",
+            "8458",
+            "8459",
+            "8460",
+            "8461",
+            "8462",
+            "8463",
+            "846610",
+            "846620",
+            "846630",
+            "846693",
+            "846694",
         ),
         "microelectronics": ("8542", "8541", "8486", "903082", "903141"),
         "optics": (
-            "9001", "9002", "9005", "9011", "9013",
-            "901510", "902730", "902750", "852583",
+            "9001",
+            "9002",
+            "9005",
+            "9011",
+            "9013",
+            "901510",
+            "902730",
+            "902750",
+            "852583",
         ),
     }
 )
@@ -224,9 +242,7 @@ _PAREN_EXCLUSION = re.compile(
     re.IGNORECASE,
 )
 # An unparenthesised exclusion runs to the end of its clause.
-_CLAUSE_EXCLUSION = re.compile(
-    r"\b(?:excl\b\.?|excluding\b|other\s+than\b|except\b)[^;:()]*", re.IGNORECASE
-)
+_CLAUSE_EXCLUSION = re.compile(r"\b(?:excl\b\.?|excluding\b|other\s+than\b|except\b)[^;:()]*", re.IGNORECASE)
 
 
 def strip_exclusions(text: str) -> str:
@@ -319,4 +335,3 @@ def chpl_tier(code: HSCode | str) -> str | None:
     if hs.hs6 is None or (hs.bridged_from is not None and hs.hs6 == hs.bridged_from):
         return None
     return _chpl_index().get(hs.hs6)
-

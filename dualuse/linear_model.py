@@ -109,10 +109,12 @@ class LinearTextModel:
         self._word_vocab = _vocabulary("word_terms", self._word_terms, 0)
         self._char_vocab = _vocabulary("char_terms", self._char_terms, n_word)
         # idf of the whole feature space: word idf then char idf, indexed by feature
-        self._idf = np.concatenate([
-            _check_array("word_idf", word_idf, np.float32, (n_word,)),
-            _check_array("char_idf", char_idf, np.float32, (n_char,)),
-        ])
+        self._idf = np.concatenate(
+            [
+                _check_array("word_idf", word_idf, np.float32, (n_word,)),
+                _check_array("char_idf", char_idf, np.float32, (n_char,)),
+            ]
+        )
         if not np.all(self._idf > 0):
             raise ValueError("word_idf/char_idf: expected positive values")
         n_classes = len(self.classes)

@@ -281,7 +281,7 @@ class _PatternRule:
         try:
             from re import _parser as sre_parse  # type: ignore[attr-defined]
         except ImportError:  # pragma: no cover - Python 3.10
-            import sre_parse  # type: ignore[no-redef]
+            import sre_parse
         try:
             parsed = sre_parse.parse(regex)
             self.first = _first_of(parsed)
@@ -290,7 +290,7 @@ class _PatternRule:
         self.prefixes = pattern_prefixes(parsed)
 
 
-def _first_of(items) -> set[str] | None:  # noqa: ANN001 - private parser types
+def _first_of(items) -> set[str] | None:
     items = list(items)
     for pos, (op, arg) in enumerate(items):
         name = str(op)
@@ -617,7 +617,7 @@ class KeywordMatcher:
             return any(x.cancels(m) for x in cancelling)
 
         matches = [m for m in result.matches if not cancelled(m)]
-        weight = {}
+        weight: dict[str, float] = {}
         for m in matches:
             weight[m.subcategory] = max(weight.get(m.subcategory, 0.0), m.weight)
         for m in other.matches:
@@ -809,7 +809,7 @@ class KeywordMatcher:
         for m in matches:
             key = (m.family, m.start)
             strongest[key] = max(strongest.get(key, 0.0), m.weight)
-        scores = dict.fromkeys(FAMILIES, 0.0)
+        scores: dict[str, float] = dict.fromkeys(FAMILIES, 0.0)
         for (family, _), weight in strongest.items():
             scores[family] = min(self.score_cap, scores[family] + weight)
         return scores

@@ -122,6 +122,7 @@ def packaged_model_dir() -> Path:
     """The directory of the embedded default model inside the installed package."""
     return Path(str(resources.files("dualuse").joinpath("data/model")))
 
+
 # --------------------------------------------------------------------------- checks
 
 
@@ -156,8 +157,10 @@ def check_fusion(values: object, where: str) -> FusionConfig:
 
 
 def _fusion_json(fusion: FusionConfig) -> dict[str, Any]:
-    return {f.name: (int(getattr(fusion, f.name)) if f.name == "max_chars" else float(getattr(fusion, f.name)))
-            for f in fields(FusionConfig)}
+    return {
+        f.name: (int(getattr(fusion, f.name)) if f.name == "max_chars" else float(getattr(fusion, f.name)))
+        for f in fields(FusionConfig)
+    }
 
 
 def _check_manifest(raw: object, where: str) -> dict[str, Any]:
@@ -170,20 +173,32 @@ def _check_manifest(raw: object, where: str) -> dict[str, Any]:
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise ModelIntegrityError(f"{where}: format_version {version!r} is not the supported {FORMAT_VERSION}")
     required: dict[str, type | tuple[type, ...]] = {
-        "format_version": int, "model_id": str, "created_by": str, "files": dict, "classes": list, "fusion": dict,
-        "taxonomy_sha256": str, "taxonomy_version": str, "corpus_sha256": str, "seed": int, "training": dict,
-        "metrics": dict, "reproducibility": str,
+        "format_version": int,
+        "model_id": str,
+        "created_by": str,
+        "files": dict,
+        "classes": list,
+        "fusion": dict,
+        "taxonomy_sha256": str,
+        "taxonomy_version": str,
+        "corpus_sha256": str,
+        "seed": int,
+        "training": dict,
+        "metrics": dict,
+        "reproducibility": str,
     }
     optional = {"converted_from": dict}
     unknown = sorted(set(raw) - set(required) - set(optional))
     if unknown:
         raise ModelIntegrityError(f"{where}: unknown fields {unknown}")
-    for name, kind in required.items():
+    for name in required:
         if name not in raw:
             raise ModelIntegrityError(f"{where}: field {name!r} is missing")
     for name, kind in {**required, **optional}.items():
         if name in raw and (not isinstance(raw[name], kind) or isinstance(raw[name], bool)):
-            raise ModelIntegrityError(f"{where}: field {name!r}: expected {getattr(kind, '__name__', kind)}, got {raw[name]!r:.60}")
+            raise ModelIntegrityError(
+                f"{where}: field {name!r}: expected {getattr(kind, '__name__', kind)}, got {raw[name]!r:.60}"
+            )
     if not 0 < len(raw["model_id"]) <= 200 or not raw["model_id"].isprintable():
         raise ModelIntegrityError(f"{where}: model_id: expected 1-200 printable characters")
     for name in ("taxonomy_sha256", "corpus_sha256"):
@@ -224,9 +239,15 @@ def _check_model_json(raw: object, where: str) -> dict[str, Any]:
         if not isinstance(spec, dict) or set(spec) != set(expected[block]):
             raise ModelIntegrityError(f"{where}: {block}: expected fields {sorted(expected[block])}")
         rng = spec["ngram_range"]
-        if (not isinstance(rng, list) or len(rng) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in rng)
-                or not 1 <= rng[0] <= rng[1] <= MAX_NGRAM):
-            raise ModelIntegrityError(f"{where}: {block}.ngram_range: expected [min, max] with 1 <= min <= max <= {MAX_NGRAM}, got {rng!r:.60}")
+        if (
+            not isinstance(rng, list)
+            or len(rng) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in rng)
+            or not 1 <= rng[0] <= rng[1] <= MAX_NGRAM
+        ):
+            raise ModelIntegrityError(
+                f"{where}: {block}.ngram_range: expected [min, max] with 1 <= min <= max <= {MAX_NGRAM}, got {rng!r:.60}"
+            )
         count = spec["n_features"]
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_FEATURES:
             raise ModelIntegrityError(f"{where}: {block}.n_features: expected an int in [0, {MAX_FEATURES}], got {count!r:.40}")
@@ -241,16 +262,23 @@ def _check_model_json(raw: object, where: str) -> dict[str, Any]:
     return raw
 
 
-def _model_json(classes: Sequence[str], word_range: tuple[int, int], char_range: tuple[int, int],
-                n_word: int, n_char: int) -> dict[str, Any]:
+def _model_json(
+    classes: Sequence[str], word_range: tuple[int, int], char_range: tuple[int, int], n_word: int, n_char: int
+) -> dict[str, Any]:
     common = {"lowercase": False, "sublinear_tf": True, "use_idf": True, "norm": "l2"}
     return {
         "kind": "tfidf-word-char_wb-multinomial-logistic-regression",
         "dtype": "float32",
         "feature_order": "word features, then char features; a feature's index is its vocabulary position",
         "classes": list(classes),
-        "word": {"analyzer": "word", "token_pattern": WORD_TOKEN_PATTERN, "ngram_joiner": " ",
-                 "ngram_range": list(word_range), "n_features": n_word, **common},
+        "word": {
+            "analyzer": "word",
+            "token_pattern": WORD_TOKEN_PATTERN,
+            "ngram_joiner": " ",
+            "ngram_range": list(word_range),
+            "n_features": n_word,
+            **common,
+        },
         "char": {"analyzer": "char_wb", "ngram_range": list(char_range), "n_features": n_char, **common},
     }
 
@@ -270,7 +298,10 @@ def _read_arrays(data: bytes, spec: dict[str, Any], where: str) -> dict[str, np.
     n_word, n_char = spec["word"]["n_features"], spec["char"]["n_features"]
     n_classes = len(spec["classes"])
     shapes = {
-        "word_idf": (n_word,), "char_idf": (n_char,), "coef": (n_classes, n_word + n_char), "intercept": (n_classes,),
+        "word_idf": (n_word,),
+        "char_idf": (n_char,),
+        "coef": (n_classes, n_word + n_char),
+        "intercept": (n_classes,),
     }
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
@@ -320,7 +351,9 @@ def load_model(directory: str | Path, *, expected_sha256: str | None = None) -> 
         raise ModelIntegrityError(f"model directory {directory}: cannot list it ({exc.strerror or exc})") from None
     manifest_path = directory / MANIFEST_FILE
     if MANIFEST_FILE not in entries and "model.pkl" in entries:
-        raise ModelIntegrityError(f"{directory}: holds model.pkl, a format-1 pickle model, which is no longer loaded; {CONVERT_HINT}")
+        raise ModelIntegrityError(
+            f"{directory}: holds model.pkl, a format-1 pickle model, which is no longer loaded; {CONVERT_HINT}"
+        )
     manifest_bytes = read_regular_file(manifest_path, SIZE_LIMITS[MANIFEST_FILE])
     manifest = _check_manifest(strict_json(manifest_bytes, str(manifest_path)), str(manifest_path))
     model_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
@@ -428,8 +461,9 @@ def save_model(
     }
     files = {
         ARRAYS_FILE: _arrays_bytes(arrays),
-        MODEL_FILE: _json_bytes(_model_json(a["classes"], a["word_ngram_range"], a["char_ngram_range"],
-                                            len(a["word_terms"]), len(a["char_terms"]))),
+        MODEL_FILE: _json_bytes(
+            _model_json(a["classes"], a["word_ngram_range"], a["char_ngram_range"], len(a["word_terms"]), len(a["char_terms"]))
+        ),
     }
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,

@@ -9,7 +9,7 @@ model versions with hashes). ``model_dump_json()`` and ``model_validate_json()``
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 RiskLevel = Literal["high", "medium", "low", "none"]
+EvidenceKind = Literal["term", "pattern"]
+Scope = Literal["overlap", "head", "text"]
 
 
 class _Frozen(BaseModel):
@@ -39,7 +41,7 @@ class _Frozen(BaseModel):
 class TermEvidence(_Frozen):
     """A taxonomy term or part-number pattern found in the text."""
 
-    kind: Literal["term", "pattern"]
+    kind: EvidenceKind
     term: str = Field(description="The taxonomy term as written, or the pattern id.")
     subcategory: str
     family: Category
@@ -57,7 +59,7 @@ class ExclusionEvidence(_Frozen):
     exclusion_id: str
     phrase: str
     families: tuple[Category, ...]
-    scope: Literal["overlap", "head", "text"]
+    scope: Scope
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     matched_text: str
@@ -98,7 +100,7 @@ class NoteEvidence(_Frozen):
 
 
 Evidence = Annotated[
-    Union[TermEvidence, ExclusionEvidence, HSEvidence, ModelFeatureEvidence, NoteEvidence],
+    TermEvidence | ExclusionEvidence | HSEvidence | ModelFeatureEvidence | NoteEvidence,
     Field(discriminator="kind"),
 ]
 

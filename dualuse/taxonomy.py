@@ -183,8 +183,6 @@ def _merge_subcategory(base: Subcategory, add: Subcategory, where: str) -> Subca
 # --------------------------------------------------------------------------- regex safety
 
 
-
-
 def _format_validation_error(exc: ValidationError, data: dict) -> str:
     parts = []
     for err in exc.errors()[:10]:
@@ -317,4 +315,3 @@ def default_taxonomy() -> Taxonomy:
     if _DEFAULT is None:
         _DEFAULT = load_taxonomy()
     return _DEFAULT
-

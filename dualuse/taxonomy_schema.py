@@ -190,7 +190,9 @@ class Brand(_Strict):
     """
 
     maker: Annotated[str, Field(min_length=1, max_length=60)]
-    aliases: Annotated[list[Annotated[str, Field(min_length=2, max_length=40, pattern=_NAME)]], Field(min_length=1, max_length=60)]
+    aliases: Annotated[
+        list[Annotated[str, Field(min_length=2, max_length=40, pattern=_NAME)]], Field(min_length=1, max_length=60)
+    ]
     subcategory: Annotated[str, Field(pattern=_ID)]
     brand_alone: bool = True
     series: Annotated[list[Series], Field(max_length=100)] = []
@@ -246,7 +248,7 @@ def check_pattern_is_safe(regex: str) -> None:
     _walk_regex(parsed, sre_parse, inside_repeat=False, long_repeats=long_repeats)
 
 
-def _walk_regex(items, sre_parse, *, inside_repeat: bool, long_repeats: list[int]) -> None:  # noqa: ANN001
+def _walk_regex(items, sre_parse, *, inside_repeat: bool, long_repeats: list[int]) -> None:
     names = sre_parse
     for op, arg in items:
         name = str(op)

@@ -37,8 +37,9 @@ def strict_json(data: bytes, where: str, error: type[Exception] = ModelIntegrity
         raise error(f"{where}: not valid UTF-8 JSON ({exc})") from None
 
 
-def read_regular_file(path: Path, limit: int, error: type[Exception] = ModelIntegrityError, *,
-                      follow_symlinks: bool = False) -> bytes:
+def read_regular_file(
+    path: Path, limit: int, error: type[Exception] = ModelIntegrityError, *, follow_symlinks: bool = False
+) -> bytes:
     """All bytes of a regular file no larger than ``limit``, read once.
 
     The type and size come from the open file itself (``fstat``), so a FIFO or device, or a
@@ -75,9 +76,14 @@ def read_regular_file(path: Path, limit: int, error: type[Exception] = ModelInte
 
 def file_kind(mode: int) -> str:
     """What kind of file system entry ``mode`` describes, in words."""
-    for test, name in ((stat.S_ISLNK, "a symlink"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISLNK, "a symlink"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a plain file"

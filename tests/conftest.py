@@ -90,15 +90,22 @@ def cli_engine(keyword_engine):
 def _small_training_set():
     import pandas as pd
 
-    from dualuse.training.synth import generate, read_negatives
     from dualuse.taxonomy import default_taxonomy
+    from dualuse.training.synth import generate, read_negatives
 
     corpus = pd.read_csv(DATA / "corpus" / "nomenclature.csv", dtype=str, keep_default_na=False)
     families = corpus[corpus["label"] != "none"]
     none = corpus[corpus["label"] == "none"].sample(n=min(1500, (corpus["label"] == "none").sum()), random_state=0)
     synth = pd.DataFrame(
-        list(generate(default_taxonomy(), read_negatives(DATA / "synthetic" / "negatives.txt"), per_subcategory=20,
-                      negatives_per_phrase=1, seed=1)),
+        list(
+            generate(
+                default_taxonomy(),
+                read_negatives(DATA / "synthetic" / "negatives.txt"),
+                per_subcategory=20,
+                negatives_per_phrase=1,
+                seed=1,
+            )
+        ),
         columns=["text", "label", "source"],
     )
     return pd.concat([families, none, synth], ignore_index=True)
@@ -123,8 +130,16 @@ def small_model_dir(tmp_path_factory, small_classifier):
 
     out = tmp_path_factory.mktemp("small_model")
     tax = default_taxonomy()
-    save_model(small_classifier.to_linear_model(), out, model_id="small-test-model", fusion=FusionConfig(),
-               corpus_sha256="0" * 64, taxonomy_sha256=tax.sha256, taxonomy_version=tax.version, seed=0)
+    save_model(
+        small_classifier.to_linear_model(),
+        out,
+        model_id="small-test-model",
+        fusion=FusionConfig(),
+        corpus_sha256="0" * 64,
+        taxonomy_sha256=tax.sha256,
+        taxonomy_version=tax.version,
+        seed=0,
+    )
     return out
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import numpy as np
-
 import pytest
 from pydantic import ValidationError
 
@@ -70,16 +69,46 @@ def test_hs_code_without_text_evidence_sends_to_review(mini_engine) -> None:
 @pytest.mark.parametrize(
     ("call", "exc", "message"),
     [
-        pytest.param(lambda e: classify(123, engine=e), InputTypeError, r"text: expected str, got 123 \(type int\)", id="int-text"),
+        pytest.param(
+            lambda e: classify(123, engine=e), InputTypeError, r"text: expected str, got 123 \(type int\)", id="int-text"
+        ),
         pytest.param(lambda e: classify(None, engine=e), TypeError, r"text: expected str, got None", id="none-text"),
-        pytest.param(lambda e: classify("", engine=e), EmptyTextError, r"text: expected a non-empty description, got ''", id="empty"),
-        pytest.param(lambda e: classify("  \t ", engine=e), ValueError, r"text: expected a non-empty description", id="whitespace"),
-        pytest.param(lambda e: classify("lathe", hs_code="84A8", engine=e), InvalidHSCodeError, r"hs_code: expected .*got '84A8'", id="bad-hs"),
-        pytest.param(lambda e: classify("lathe", hs_code=8458, engine=e), InputTypeError, r"hs_code: expected str or None .*got 8458", id="int-hs"),
-        pytest.param(lambda e: classify_batch("CNC lathe", engine=e), InputTypeError, r"texts: expected a sequence of str, got a bare str", id="bare-string"),
-        pytest.param(lambda e: classify_batch(["a", 5], engine=e), InputTypeError, r"texts\[1\]: expected str, got 5", id="batch-item"),
-        pytest.param(lambda e: classify_batch(["a", "b"], hs_codes=["8458"], engine=e), InputTypeError, r"hs_codes: expected 2 codes", id="hs-length"),
-        pytest.param(lambda e: classify_batch(["a", " "], engine=e), EmptyTextError, r"texts\[1\]: expected a non-empty", id="batch-empty"),
+        pytest.param(
+            lambda e: classify("", engine=e), EmptyTextError, r"text: expected a non-empty description, got ''", id="empty"
+        ),
+        pytest.param(
+            lambda e: classify("  \t ", engine=e), ValueError, r"text: expected a non-empty description", id="whitespace"
+        ),
+        pytest.param(
+            lambda e: classify("lathe", hs_code="84A8", engine=e),
+            InvalidHSCodeError,
+            r"hs_code: expected .*got '84A8'",
+            id="bad-hs",
+        ),
+        pytest.param(
+            lambda e: classify("lathe", hs_code=8458, engine=e),
+            InputTypeError,
+            r"hs_code: expected str or None .*got 8458",
+            id="int-hs",
+        ),
+        pytest.param(
+            lambda e: classify_batch("CNC lathe", engine=e),
+            InputTypeError,
+            r"texts: expected a sequence of str, got a bare str",
+            id="bare-string",
+        ),
+        pytest.param(
+            lambda e: classify_batch(["a", 5], engine=e), InputTypeError, r"texts\[1\]: expected str, got 5", id="batch-item"
+        ),
+        pytest.param(
+            lambda e: classify_batch(["a", "b"], hs_codes=["8458"], engine=e),
+            InputTypeError,
+            r"hs_codes: expected 2 codes",
+            id="hs-length",
+        ),
+        pytest.param(
+            lambda e: classify_batch(["a", " "], engine=e), EmptyTextError, r"texts\[1\]: expected a non-empty", id="batch-empty"
+        ),
     ],
 )
 def test_errors_name_parameter_expected_and_received(mini_engine, call, exc, message) -> None:
@@ -89,8 +118,25 @@ def test_errors_name_parameter_expected_and_received(mini_engine, call, exc, mes
 
 def _mixed_descriptions(n: int, seed: int = 7) -> tuple[list[str], list[str | None]]:
     rng = random.Random(seed)
-    pieces = ["CNC", "lathe", "potato chips", "STM32F103C8T6", "数控车床", "laser", "laser printer", "wafer",
-              "T-shirt", "5-axis", "токарный станок", "FPGA芯片", "for flour", "ＣＮＣ", "lens", "chips", "x"]
+    pieces = [
+        "CNC",
+        "lathe",
+        "potato chips",
+        "STM32F103C8T6",
+        "数控车床",
+        "laser",
+        "laser printer",
+        "wafer",
+        "T-shirt",
+        "5-axis",
+        "токарный станок",
+        "FPGA芯片",
+        "for flour",
+        "ＣＮＣ",
+        "lens",
+        "chips",
+        "x",
+    ]
     codes = [None, None, "8458.11", "8542.31", "9013.10", "6109.10", "854150", "854140"]
     texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(n)]
     return texts, [rng.choice(codes) for _ in range(n)]

@@ -60,10 +60,7 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> list[tuple[str,
 
 def _graph(top_level_only: bool) -> dict[str, set[str]]:
     modules = _modules()
-    return {
-        name: {t for t, top in _imports(name, path, modules) if top or not top_level_only}
-        for name, path in modules.items()
-    }
+    return {name: {t for t, top in _imports(name, path, modules) if top or not top_level_only} for name, path in modules.items()}
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -77,7 +74,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
             if nxt == "dualuse":  # the package root only re-exports; nothing inside imports it
                 continue
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)) is not None:
                 return found
         stack.pop()
@@ -109,35 +106,59 @@ def test_no_module_imports_the_package_root() -> None:
 def test_runtime_modules_do_not_import_training_or_files_at_import_time() -> None:
     """Screening a text needs neither the build-time code nor the file readers."""
     graph = _graph(top_level_only=True)
-    runtime = [n for n in graph if not n.startswith(("dualuse.training", "dualuse.files")) and n not in ("dualuse", "dualuse.cli")]
+    runtime = [
+        n for n in graph if not n.startswith(("dualuse.training", "dualuse.files")) and n not in ("dualuse", "dualuse.cli")
+    ]
     bad = {n: sorted(t for t in graph[n] if t.startswith(("dualuse.training", "dualuse.files"))) for n in runtime}
     assert {n: t for n, t in bad.items() if t} == {}
 
 
 def test_only_the_cli_knows_argparse() -> None:
     users = sorted(
-        name for name, path in _modules().items()
-        if any(isinstance(n, (ast.Import, ast.ImportFrom)) and "argparse" in ast.unparse(n)
-               for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+        name
+        for name, path in _modules().items()
+        if any(
+            isinstance(n, (ast.Import, ast.ImportFrom)) and "argparse" in ast.unparse(n)
+            for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
     )
     assert users == ["dualuse.cli"]
 
 
 def test_modules_stay_short() -> None:
-    long = {
-        str(p.relative_to(PACKAGE.parent)): len(p.read_text(encoding="utf-8").splitlines())
-        for p in PACKAGE.rglob("*.py")
-    }
+    long = {str(p.relative_to(PACKAGE.parent)): len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.rglob("*.py")}
     over = {f: n for f, n in long.items() if n > MAX_LINES and f not in LONG_MODULES}
     assert over == {}, f"modules over {MAX_LINES} lines (split them, or say why in LONG_MODULES): {over}"
 
 
 PUBLIC_API = {
-    "__version__", "classify", "classify_batch", "score_frame", "score_file", "score_dask", "evaluate",
-    "default_engine", "set_default_engine", "Engine", "FusionConfig", "Classification", "Taxonomy",
-    "load_taxonomy", "default_taxonomy", "CATEGORIES", "FAMILIES",
-    "DualuseError", "EmptyTextError", "InputTypeError", "InvalidHSCodeError", "ModelIntegrityError",
-    "ModelCompatibilityError", "ColumnNotFoundError", "OptionError", "TaxonomyError", "InputFileError",
+    "__version__",
+    "classify",
+    "classify_batch",
+    "score_frame",
+    "score_file",
+    "score_dask",
+    "evaluate",
+    "default_engine",
+    "set_default_engine",
+    "Engine",
+    "FusionConfig",
+    "Classification",
+    "Taxonomy",
+    "load_taxonomy",
+    "default_taxonomy",
+    "CATEGORIES",
+    "FAMILIES",
+    "DualuseError",
+    "EmptyTextError",
+    "InputTypeError",
+    "InvalidHSCodeError",
+    "ModelIntegrityError",
+    "ModelCompatibilityError",
+    "ColumnNotFoundError",
+    "OptionError",
+    "TaxonomyError",
+    "InputFileError",
     "OutputWriteError",
 }
 

@@ -127,7 +127,9 @@ def test_input_frame_is_not_modified(any_engine) -> None:
 def test_chunk_size_invariance(any_engine, chunk_size) -> None:
     df = _frame(INDEXES["non-unique"])
     reference = score_frame(df, "description", hs_column="hs_code", engine=any_engine, chunk_size=len(df))
-    pd.testing.assert_frame_equal(score_frame(df, "description", hs_column="hs_code", engine=any_engine, chunk_size=chunk_size), reference)
+    pd.testing.assert_frame_equal(
+        score_frame(df, "description", hs_column="hs_code", engine=any_engine, chunk_size=chunk_size), reference
+    )
 
 
 def test_without_hs_column_codes_are_not_used(any_engine) -> None:
@@ -143,8 +145,15 @@ def test_without_hs_column_codes_are_not_used(any_engine) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "exc", "needle"),
     [
-        pytest.param({"text_column": "desc"}, ColumnNotFoundError, "'record_id', 'description', 'hs_code', 'origin'", id="missing-text-column"),
-        pytest.param({"text_column": "description", "hs_column": "hs"}, ColumnNotFoundError, "available columns", id="missing-hs-column"),
+        pytest.param(
+            {"text_column": "desc"},
+            ColumnNotFoundError,
+            "'record_id', 'description', 'hs_code', 'origin'",
+            id="missing-text-column",
+        ),
+        pytest.param(
+            {"text_column": "description", "hs_column": "hs"}, ColumnNotFoundError, "available columns", id="missing-hs-column"
+        ),
         pytest.param({"text_column": "description", "chunk_size": 0}, OptionError, "chunk_size", id="chunk-size-0"),
         pytest.param({"text_column": "description", "chunk_size": -5}, OptionError, "chunk_size", id="chunk-size-negative"),
         pytest.param({"text_column": "description", "chunk_size": 2.5}, OptionError, "chunk_size", id="chunk-size-float"),
@@ -218,10 +227,14 @@ def test_pyspark_map_in_pandas_recipe_equals_score_frame() -> None:
     from dualuse.dask import keyword_engine
 
     output_fields = [
-        StructField("category", StringType()), StructField("subcategory", StringType()),
-        StructField("confidence", DoubleType()), StructField("risk_level", StringType()),
-        StructField("needs_review", BooleanType()), StructField("chpl_tier", StringType()),
-        StructField("matched_terms", StringType()), StructField("status", StringType()),
+        StructField("category", StringType()),
+        StructField("subcategory", StringType()),
+        StructField("confidence", DoubleType()),
+        StructField("risk_level", StringType()),
+        StructField("needs_review", BooleanType()),
+        StructField("chpl_tier", StringType()),
+        StructField("matched_terms", StringType()),
+        StructField("status", StringType()),
         StructField("error", StringType()),
     ]
 
@@ -241,8 +254,11 @@ def test_pyspark_map_in_pandas_recipe_equals_score_frame() -> None:
         }
     )
     spark = (
-        SparkSession.builder.master("local[2]").appName("dualuse-recipe-test")
-        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate()
+        SparkSession.builder.master("local[2]")
+        .appName("dualuse-recipe-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
     )
     try:
         sdf = spark.createDataFrame(pdf, schema="record_id string, description string, hs_code string").repartition(2)

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import sparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from dualuse.training.char_ngrams import WordCachedCharTfidf
 from dualuse.normalize import fold
+from dualuse.training.char_ngrams import WordCachedCharTfidf
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -58,8 +58,13 @@ def fitted_char_vectorizer():
     corpus = pd.read_csv(DATA / "corpus" / "nomenclature.csv", dtype=str, keep_default_na=False)
     texts = [fold(t) for t in corpus["text"].iloc[::7]]  # a slice of real tariff text
     return TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=40_000,
-        sublinear_tf=True, lowercase=False, dtype=np.float32,
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        min_df=2,
+        max_features=40_000,
+        sublinear_tf=True,
+        lowercase=False,
+        dtype=np.float32,
     ).fit(texts)
 
 
@@ -87,8 +92,12 @@ def test_equals_sklearn_while_the_cache_is_emptied(fitted_char_vectorizer, dev_t
 @pytest.mark.parametrize("sublinear_tf,use_idf,norm", [(True, True, "l2"), (False, True, "l1"), (False, False, None)])
 def test_equals_sklearn_for_other_settings(dev_texts, ngram_range, sublinear_tf, use_idf, norm):
     vec = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=ngram_range, lowercase=False,
-        sublinear_tf=sublinear_tf, use_idf=use_idf, norm=norm,
+        analyzer="char_wb",
+        ngram_range=ngram_range,
+        lowercase=False,
+        sublinear_tf=sublinear_tf,
+        use_idf=use_idf,
+        norm=norm,
     ).fit(dev_texts[::2])
     texts = dev_texts[1::2] + ODD_TEXTS
     _equal(WordCachedCharTfidf(vec).transform(texts), vec.transform(texts))

@@ -5,15 +5,24 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import FIXTURES
 
 from dualuse.cli import EXIT_INTEGRITY, EXIT_OK, EXIT_USAGE, main
 
-from conftest import FIXTURES
-
 
 def test_classify_prints_evidence(capsys, small_model_dir) -> None:
-    code = main(["classify", "CNC lathe CK6150", "--hs-code", "8458.11", "--model", str(small_model_dir),
-                 "--taxonomy", str(FIXTURES / "mini_taxonomy.toml")])
+    code = main(
+        [
+            "classify",
+            "CNC lathe CK6150",
+            "--hs-code",
+            "8458.11",
+            "--model",
+            str(small_model_dir),
+            "--taxonomy",
+            str(FIXTURES / "mini_taxonomy.toml"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == EXIT_OK
     assert "category:     machine_tools / machine_tools.lathes" in out

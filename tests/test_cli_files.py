@@ -37,16 +37,26 @@ def _leftovers(directory: Path) -> list[str]:
     ("name", "content", "needle"),
     [
         pytest.param("utf16.csv", (HEADER + "".join(GOOD)).encode("utf-16"), "header is not valid UTF-8", id="utf-16"),
-        pytest.param("latin1-header.csv", "récord,description\nR1,lathe\n".encode("latin-1"), "header is not valid UTF-8",
-                     id="latin-1-header"),
+        pytest.param(
+            "latin1-header.csv",
+            "récord,description\nR1,lathe\n".encode("latin-1"),
+            "header is not valid UTF-8",
+            id="latin-1-header",
+        ),
         pytest.param("gzip.csv", b"\x1f\x8b\x08\x00" + bytes(range(256)) * 4, "header is not valid UTF-8", id="binary-garbage"),
         pytest.param("blank.csv", b"\n\n\n", "is empty", id="only-blank-lines"),
         pytest.param("nocol.csv", b"record_id,hs_code\nR1,8458.11\n", "column 'description' not found", id="missing-column"),
-        pytest.param("nocol.jsonl", b'{"record_id": "R1", "text": "lathe"}\n', "available columns: 'record_id', 'text'",
-                     id="missing-key-jsonl"),
-        pytest.param("noobj.jsonl", b"[1, 2]\n\"lathe\"\n", "has no JSON object line", id="jsonl-without-objects"),
+        pytest.param(
+            "nocol.jsonl",
+            b'{"record_id": "R1", "text": "lathe"}\n',
+            "available columns: 'record_id', 'text'",
+            id="missing-key-jsonl",
+        ),
+        pytest.param("noobj.jsonl", b'[1, 2]\n"lathe"\n', "has no JSON object line", id="jsonl-without-objects"),
         pytest.param("fake.parquet", b"PAR1 this is not parquet", "cannot read", id="not-parquet"),
-        pytest.param("clash.csv", b"description,category\nlathe,x\n", "already has output column(s) 'category'", id="output-column-clash"),
+        pytest.param(
+            "clash.csv", b"description,category\nlathe,x\n", "already has output column(s) 'category'", id="output-column-clash"
+        ),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(tmp_path, cli_engine, capsys, name, content, needle) -> None:
@@ -93,7 +103,9 @@ def test_output_that_is_the_input_is_refused_and_input_untouched(tmp_path, cli_e
 
 def test_latin1_bytes_in_rows_are_kept_and_reported(tmp_path, cli_engine, capsys) -> None:
     src = tmp_path / "in.csv"
-    src.write_bytes(HEADER.encode() + GOOD[0].encode() + "R9,tour à métaux CNC lathe,8458.11\n".encode("latin-1") + GOOD[1].encode())
+    src.write_bytes(
+        HEADER.encode() + GOOD[0].encode() + "R9,tour à métaux CNC lathe,8458.11\n".encode("latin-1") + GOOD[1].encode()
+    )
     out = tmp_path / "out.csv"
     assert _score(src, out) == EXIT_ROW_PROBLEMS
     stdout = capsys.readouterr().out
@@ -108,7 +120,13 @@ def test_latin1_bytes_in_rows_are_kept_and_reported(tmp_path, cli_engine, capsys
 def test_malformed_lines_are_kept_with_line_numbers(tmp_path, cli_engine, capsys) -> None:
     src = tmp_path / "in.csv"
     src.write_text(
-        HEADER + GOOD[0] + "R5,too,many,fields,here\n" + 'R6,"unterminated quote,8458.11\n' + "R7\n" + GOOD[1] + "\x00,\x00,\x00\n",
+        HEADER
+        + GOOD[0]
+        + "R5,too,many,fields,here\n"
+        + 'R6,"unterminated quote,8458.11\n'
+        + "R7\n"
+        + GOOD[1]
+        + "\x00,\x00,\x00\n",
         encoding="utf-8",
     )
     out = tmp_path / "out.csv"

@@ -49,9 +49,23 @@ def test_stratified_subsample_keeps_families_and_is_seeded():
 @pytest.mark.timeout(900)  # the benchmark script itself allows 600 s
 def test_quick_run_keywords_only_writes_results(tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--contenders", "dualuse_keywords", "--out-dir", str(tmp_path),
-         "--throughput-rows", "500", "--latency-calls", "10"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--quick",
+            "--contenders",
+            "dualuse_keywords",
+            "--out-dir",
+            str(tmp_path),
+            "--throughput-rows",
+            "500",
+            "--latency-calls",
+            "10",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     rep = json.loads((tmp_path / "results.json").read_text())
@@ -72,8 +86,13 @@ def test_render_rewrites_the_report_from_the_json_alone(tmp_path):
     src.mkdir()
     (src / "results.json").write_text(json.dumps(rep))
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--render", str(src / "results.json"), "--out-dir", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--render", str(src / "results.json"), "--out-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     md = (out / "results.md").read_text()
     assert md == _module().render_markdown(rep)

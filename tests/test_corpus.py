@@ -12,9 +12,9 @@ import pytest
 
 from dualuse.categories import CATEGORIES
 from dualuse.cli import main
+from dualuse.hs import parse_hs_code
 from dualuse.training.corpus import COLUMNS, build_all
 from dualuse.training.sources import clean_hts, clean_taric, join_segments, text_key, unsettled_reason
-from dualuse.hs import parse_hs_code
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw"

@@ -42,9 +42,12 @@ def _frame(repeat: int = 12) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
-    ) as cluster, distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -89,7 +92,9 @@ def test_meta_matches_computed_dtypes(client) -> None:
     [
         pytest.param({"text_column": "nope"}, ColumnNotFoundError, "available columns", id="missing-column"),
         pytest.param({"text_column": "description", "chunk_size": 0}, OptionError, "chunk_size", id="chunk-size-0"),
-        pytest.param({"text_column": "description", "engine_factory": "default"}, InputTypeError, "engine_factory", id="bad-factory"),
+        pytest.param(
+            {"text_column": "description", "engine_factory": "default"}, InputTypeError, "engine_factory", id="bad-factory"
+        ),
     ],
 )
 def test_bad_arguments_raise_before_building_the_graph(kwargs, exc, needle) -> None:

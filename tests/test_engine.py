@@ -6,8 +6,7 @@ import pickle
 
 import numpy as np
 
-from dualuse.engine import Engine
-from dualuse.engine import _ScreeningMemo
+from dualuse.engine import Engine, _ScreeningMemo
 from dualuse.fusion import FusionConfig
 
 TEXTS = ["CNC lathe 16K20", "potato chips 150 g", "STM32F407VGT6 tray", "germanium lens 25 mm", "\u200b", "CNC lathe 16K20"]

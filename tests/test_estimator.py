@@ -19,14 +19,46 @@ from dualuse.normalize import fold
 from dualuse.training.estimator import TextClassifier
 
 LINES = {
-    "machine_tools": ["cnc lathe 16k20", "vertical machining centre vmc850", "surface grinding machine", "wire edm machine",
-                      "5-axis milling machine", "press brake 100 t", "cnc turning center", "boring mill horizontal"],
-    "microelectronics": ["fpga xc7z020 chip", "microcontroller stm32f407", "dram memory ic", "analog to digital converter ic",
-                         "integrated circuit lm358", "mosfet irfz44n transistor", "eeprom chip 24c02", "dsp processor chip"],
-    "optics": ["binoculars 10x42", "rifle scope 3-9x40", "thermal imaging camera core", "germanium lens 25 mm",
-               "night vision monocular", "microscope objective 40x", "optical prism bk7", "laser rangefinder module optics"],
-    "none": ["cotton t-shirt", "potato chips 200 g", "office chair", "ceramic floor tiles", "wooden table",
-             "leather shoes", "plastic bucket", "garden hose 20 m"],
+    "machine_tools": [
+        "cnc lathe 16k20",
+        "vertical machining centre vmc850",
+        "surface grinding machine",
+        "wire edm machine",
+        "5-axis milling machine",
+        "press brake 100 t",
+        "cnc turning center",
+        "boring mill horizontal",
+    ],
+    "microelectronics": [
+        "fpga xc7z020 chip",
+        "microcontroller stm32f407",
+        "dram memory ic",
+        "analog to digital converter ic",
+        "integrated circuit lm358",
+        "mosfet irfz44n transistor",
+        "eeprom chip 24c02",
+        "dsp processor chip",
+    ],
+    "optics": [
+        "binoculars 10x42",
+        "rifle scope 3-9x40",
+        "thermal imaging camera core",
+        "germanium lens 25 mm",
+        "night vision monocular",
+        "microscope objective 40x",
+        "optical prism bk7",
+        "laser rangefinder module optics",
+    ],
+    "none": [
+        "cotton t-shirt",
+        "potato chips 200 g",
+        "office chair",
+        "ceramic floor tiles",
+        "wooden table",
+        "leather shoes",
+        "plastic bucket",
+        "garden hose 20 m",
+    ],
 }
 TEXTS = [fold(t) for lines in LINES.values() for t in lines]
 LABELS = [label for label, lines in LINES.items() for _ in lines]
@@ -52,8 +84,13 @@ def test_scikit_learn_estimator_checks_that_apply_to_text() -> None:
             assert results and all(r["status"] == "passed" for r in results), results
         else:  # older releases raise on the first failing check
             estimator_checks.check_estimator(_small())
-    for check in ("check_no_attributes_set_in_init", "check_get_params_invariance", "check_set_params",
-                  "check_parameters_default_constructible", "check_estimator_repr"):
+    for check in (
+        "check_no_attributes_set_in_init",
+        "check_get_params_invariance",
+        "check_set_params",
+        "check_parameters_default_constructible",
+        "check_estimator_repr",
+    ):
         fn = getattr(estimator_checks, check, None)
         if fn is not None:
             fn("TextClassifier", _small())

@@ -10,11 +10,10 @@ import pandas as pd
 import pytest
 
 from dualuse.batch import OUTPUT_COLUMNS, score_frame
-from dualuse.errors import InputFileError, OutputWriteError
-from dualuse.files import MAX_AUTO_JOBS, auto_jobs, score_file
 from dualuse.cli import EXIT_OK, EXIT_OUTPUT, EXIT_ROW_PROBLEMS, EXIT_USAGE, main
 from dualuse.engine import Engine
-from dualuse.errors import ColumnNotFoundError, OptionError
+from dualuse.errors import ColumnNotFoundError, InputFileError, OptionError, OutputWriteError
+from dualuse.files import MAX_AUTO_JOBS, auto_jobs, score_file
 
 pq = pytest.importorskip("pyarrow.parquet")
 
@@ -26,7 +25,12 @@ RECORDS = [
     {"record_id": "R5", "description": "", "hs_code": "8458.11", "origin": "CN"},
     {"record_id": "R6", "description": "NA", "hs_code": "NA", "origin": "NA"},
     {"record_id": "R7", "description": "红外热像仪 镜头 germanium lens", "hs_code": "9002.11", "origin": "CN"},
-    {"record_id": "R8", "description": "Men's cotton T-shirt\nsecond line of the description", "hs_code": "6109.10", "origin": "BD"},
+    {
+        "record_id": "R8",
+        "description": "Men's cotton T-shirt\nsecond line of the description",
+        "hs_code": "6109.10",
+        "origin": "BD",
+    },
     {"record_id": "R9", "description": "   ", "hs_code": "", "origin": ""},
     {"record_id": "R10", "description": "spare parts for lathe", "hs_code": "84x", "origin": "DE"},
 ]
@@ -66,7 +70,9 @@ def _text(v) -> str:
 def test_round_trip_keeps_rows_order_and_equals_score_frame(tmp_path, keyword_engine, in_fmt, out_fmt) -> None:
     src = write_records(tmp_path / f"in.{in_fmt}", in_fmt)
     dst = tmp_path / f"out.{out_fmt}"
-    summary = score_file(src, dst, text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=3, progress="never")
+    summary = score_file(
+        src, dst, text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=3, progress="never"
+    )
     assert summary.rows == len(RECORDS)
     out = read_output(dst, out_fmt)
     assert list(out.columns) == ["record_id", "description", "hs_code", "origin", *OUTPUT_COLUMNS]
@@ -83,7 +89,9 @@ def test_round_trip_keeps_rows_order_and_equals_score_frame(tmp_path, keyword_en
 
 def test_summary_counts(tmp_path, keyword_engine) -> None:
     src = write_records(tmp_path / "in.csv", "csv")
-    s = score_file(src, tmp_path / "out.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, progress="never")
+    s = score_file(
+        src, tmp_path / "out.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, progress="never"
+    )
     assert s.rows == 10
     assert sum(s.categories.values()) == s.rows - s.statuses.get("empty_text", 0)
     assert s.problem_rows == 4  # two empty texts, two invalid HS codes ('84x' and 'NA')
@@ -95,7 +103,9 @@ def test_summary_counts(tmp_path, keyword_engine) -> None:
 def test_parquet_keeps_column_types(tmp_path, keyword_engine) -> None:
     frame = pd.DataFrame({"id": [1, 2, 3], "description": ["CNC lathe", None, "FPGA"], "weight": [1.5, 2.0, None]})
     frame.to_parquet(tmp_path / "in.parquet", index=False)
-    score_file(tmp_path / "in.parquet", tmp_path / "out.parquet", text_column="description", engine=keyword_engine, progress="never")
+    score_file(
+        tmp_path / "in.parquet", tmp_path / "out.parquet", text_column="description", engine=keyword_engine, progress="never"
+    )
     out = pd.read_parquet(tmp_path / "out.parquet")
     assert out["id"].tolist() == [1, 2, 3]
     assert str(out["id"].dtype) == "int64"
@@ -124,11 +134,26 @@ def _csv_bytes() -> bytes:
 def test_malformed_csv_lines_are_kept_with_line_numbers(tmp_path, keyword_engine) -> None:
     src = tmp_path / "in.csv"
     src.write_bytes(_csv_bytes())
-    s = score_file(src, tmp_path / "out.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=2, progress="never")
+    s = score_file(
+        src,
+        tmp_path / "out.csv",
+        text_column="description",
+        hs_column="hs_code",
+        engine=keyword_engine,
+        chunk_size=2,
+        progress="never",
+    )
     out = read_output(tmp_path / "out.csv", "csv")
     assert len(out) == s.rows == 8
     assert out["status"].tolist() == [
-        "ok", "malformed_line", "ok", "malformed_line", "undecodable_text", "malformed_line", "malformed_line", "ok"
+        "ok",
+        "malformed_line",
+        "ok",
+        "malformed_line",
+        "undecodable_text",
+        "malformed_line",
+        "malformed_line",
+        "ok",
     ]
     by_status = list(zip(out["record_id"], out["status"], out["error"]))
     assert by_status[0][:2] == ("A1", "ok")
@@ -162,7 +187,13 @@ def test_invalid_json_lines_are_kept_with_line_numbers(tmp_path, keyword_engine)
     s = score_file(src, tmp_path / "out.jsonl", text_column="text", engine=keyword_engine, progress="never")
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["status"] for r in rows] == [
-        "malformed_line", "ok", "malformed_line", "malformed_line", "undecodable_text", "invalid_text_type", "ok"
+        "malformed_line",
+        "ok",
+        "malformed_line",
+        "malformed_line",
+        "undecodable_text",
+        "invalid_text_type",
+        "ok",
     ]
     assert "line 1" in rows[0]["error"] and "invalid JSON" in rows[0]["error"]
     assert "line 3" in rows[2]["error"]
@@ -188,10 +219,36 @@ def test_bom_header_only_and_crlf(tmp_path, keyword_engine) -> None:
 
 def test_jobs_give_identical_output(tmp_path, keyword_engine) -> None:
     src = write_records(tmp_path / "in.csv", "csv", RECORDS * 30)
-    score_file(src, tmp_path / "one.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=7, progress="never")
-    score_file(src, tmp_path / "two.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=7, jobs=2, progress="never")
+    score_file(
+        src,
+        tmp_path / "one.csv",
+        text_column="description",
+        hs_column="hs_code",
+        engine=keyword_engine,
+        chunk_size=7,
+        progress="never",
+    )
+    score_file(
+        src,
+        tmp_path / "two.csv",
+        text_column="description",
+        hs_column="hs_code",
+        engine=keyword_engine,
+        chunk_size=7,
+        jobs=2,
+        progress="never",
+    )
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
-    score_file(src, tmp_path / "auto.csv", text_column="description", hs_column="hs_code", engine=keyword_engine, chunk_size=7, jobs="auto", progress="never")
+    score_file(
+        src,
+        tmp_path / "auto.csv",
+        text_column="description",
+        hs_column="hs_code",
+        engine=keyword_engine,
+        chunk_size=7,
+        jobs="auto",
+        progress="never",
+    )
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "auto.csv").read_bytes()
 
 
@@ -219,11 +276,20 @@ def test_progress_goes_to_stderr_only(tmp_path, keyword_engine, capsys, mode, sh
 @pytest.mark.parametrize(
     ("kwargs", "exc", "needle"),
     [
-        pytest.param({"text_column": "desc"}, ColumnNotFoundError, "'record_id', 'description', 'hs_code', 'origin'", id="missing-column"),
-        pytest.param({"text_column": "description", "hs_column": "hs"}, ColumnNotFoundError, "available columns", id="missing-hs-column"),
+        pytest.param(
+            {"text_column": "desc"}, ColumnNotFoundError, "'record_id', 'description', 'hs_code', 'origin'", id="missing-column"
+        ),
+        pytest.param(
+            {"text_column": "description", "hs_column": "hs"}, ColumnNotFoundError, "available columns", id="missing-hs-column"
+        ),
         pytest.param({"text_column": "description", "chunk_size": 0}, OptionError, "chunk_size", id="chunk-size-0"),
         pytest.param({"text_column": "description", "jobs": 0}, OptionError, "jobs", id="jobs-0"),
-        pytest.param({"text_column": "description", "jobs": "all"}, OptionError, "jobs: expected an int >= 1 (worker processes) or 'auto', got 'all'", id="jobs-word"),
+        pytest.param(
+            {"text_column": "description", "jobs": "all"},
+            OptionError,
+            "jobs: expected an int >= 1 (worker processes) or 'auto', got 'all'",
+            id="jobs-word",
+        ),
         pytest.param({"text_column": "description", "progress": "sometimes"}, OptionError, "progress", id="bad-progress"),
         pytest.param({"text_column": "description", "input_format": "xlsx"}, OptionError, "input_format", id="bad-format"),
     ],
@@ -238,8 +304,12 @@ def test_bad_options_fail_before_writing(tmp_path, keyword_engine, kwargs, exc, 
 
 @pytest.mark.parametrize(
     ("name", "content", "needle"),
-    [("missing.csv", None, "not found"), ("empty.csv", b"", "empty"), ("dupe.csv", b"a,a\n1,2\n", "duplicate"),
-     ("records.xlsx", b"x", "extension")],
+    [
+        ("missing.csv", None, "not found"),
+        ("empty.csv", b"", "empty"),
+        ("dupe.csv", b"a,a\n1,2\n", "duplicate"),
+        ("records.xlsx", b"x", "extension"),
+    ],
     ids=["missing", "empty", "duplicate-header", "unknown-extension"],
 )
 def test_unreadable_inputs(tmp_path, keyword_engine, name, content, needle) -> None:
@@ -254,7 +324,9 @@ def test_unreadable_inputs(tmp_path, keyword_engine, name, content, needle) -> N
 def test_unwritable_output_leaves_nothing(tmp_path, keyword_engine) -> None:
     src = write_records(tmp_path / "in.csv", "csv")
     with pytest.raises(OutputWriteError, match="cannot write"):
-        score_file(src, tmp_path / "no" / "such" / "dir" / "out.csv", text_column="description", engine=keyword_engine, progress="never")
+        score_file(
+            src, tmp_path / "no" / "such" / "dir" / "out.csv", text_column="description", engine=keyword_engine, progress="never"
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 
@@ -295,9 +367,23 @@ def test_output_permissions_follow_umask(tmp_path, keyword_engine) -> None:
 
 
 def test_cli_ok_prints_summary(tmp_path, cli_engine, capsys) -> None:
-    src = write_records(tmp_path / "in.csv", "csv", [r for r in RECORDS if r["description"].strip() and r["hs_code"] not in ("84x", "NA")])
-    code = main(["score", str(src), "-o", str(tmp_path / "out.parquet"), "--text-column", "description",
-                 "--hs-column", "hs_code", "--progress", "never"])
+    src = write_records(
+        tmp_path / "in.csv", "csv", [r for r in RECORDS if r["description"].strip() and r["hs_code"] not in ("84x", "NA")]
+    )
+    code = main(
+        [
+            "score",
+            str(src),
+            "-o",
+            str(tmp_path / "out.parquet"),
+            "--text-column",
+            "description",
+            "--hs-column",
+            "hs_code",
+            "--progress",
+            "never",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == EXIT_OK
     assert "scored 6 rows" in out and "flagged:" in out and "status: ok 6" in out
@@ -308,15 +394,31 @@ def test_cli_ok_prints_summary(tmp_path, cli_engine, capsys) -> None:
     ("argv", "expected"),
     [
         pytest.param(["{src}", "-o", "{dir}/out.csv", "--text-column", "description"], EXIT_ROW_PROBLEMS, id="row-problems"),
-        pytest.param(["{src}", "-o", "{dir}/out.tsv", "--text-column", "description", "--jobs", "2"], EXIT_ROW_PROBLEMS, id="jobs-2"),
+        pytest.param(
+            ["{src}", "-o", "{dir}/out.tsv", "--text-column", "description", "--jobs", "2"], EXIT_ROW_PROBLEMS, id="jobs-2"
+        ),
         pytest.param(["{src}", "-o", "{dir}/out.csv", "--text-column", "nope"], EXIT_USAGE, id="missing-column"),
-        pytest.param(["{dir}/missing.csv", "-o", "{dir}/out.csv", "--text-column", "description"], EXIT_USAGE, id="missing-input"),
+        pytest.param(
+            ["{dir}/missing.csv", "-o", "{dir}/out.csv", "--text-column", "description"], EXIT_USAGE, id="missing-input"
+        ),
         pytest.param(["{src}", "-o", "{dir}/out.xyz", "--text-column", "description"], EXIT_USAGE, id="unknown-output-format"),
-        pytest.param(["{src}", "-o", "{dir}/out.csv", "--text-column", "description", "--chunk-size", "0"], EXIT_USAGE, id="chunk-size-0"),
-        pytest.param(["{src}", "-o", "{dir}/out.csv", "--text-column", "description", "--jobs", "auto"], EXIT_ROW_PROBLEMS, id="jobs-auto"),
-        pytest.param(["{src}", "-o", "{dir}/out.csv", "--text-column", "description", "--jobs", "1"], EXIT_ROW_PROBLEMS, id="jobs-1"),
-        pytest.param(["{src}", "-o", "{dir}/missing/out.csv", "--text-column", "description"], EXIT_OUTPUT, id="output-not-writable"),
-        pytest.param(["{src}", "-o", "{dir}/out.json", "--output-format", "jsonl", "--text-column", "description"], EXIT_ROW_PROBLEMS, id="format-option"),
+        pytest.param(
+            ["{src}", "-o", "{dir}/out.csv", "--text-column", "description", "--chunk-size", "0"], EXIT_USAGE, id="chunk-size-0"
+        ),
+        pytest.param(
+            ["{src}", "-o", "{dir}/out.csv", "--text-column", "description", "--jobs", "auto"], EXIT_ROW_PROBLEMS, id="jobs-auto"
+        ),
+        pytest.param(
+            ["{src}", "-o", "{dir}/out.csv", "--text-column", "description", "--jobs", "1"], EXIT_ROW_PROBLEMS, id="jobs-1"
+        ),
+        pytest.param(
+            ["{src}", "-o", "{dir}/missing/out.csv", "--text-column", "description"], EXIT_OUTPUT, id="output-not-writable"
+        ),
+        pytest.param(
+            ["{src}", "-o", "{dir}/out.json", "--output-format", "jsonl", "--text-column", "description"],
+            EXIT_ROW_PROBLEMS,
+            id="format-option",
+        ),
     ],
 )
 def test_cli_exit_codes(tmp_path, cli_engine, capsys, argv, expected) -> None:

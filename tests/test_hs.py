@@ -186,12 +186,26 @@ def test_family_is_a_category() -> None:
 
 
 NATIONAL_LINES = [
-    ("853710-nc-panel", "8537.10.10", "Numerical control panels with built-in automatic data-processing machine", "machine_tools"),
-    ("853710-nc-other-leaf", "8537101090", "Numerical control panels with built-in automatic data-processing machine; Other", "machine_tools"),
+    (
+        "853710-nc-panel",
+        "8537.10.10",
+        "Numerical control panels with built-in automatic data-processing machine",
+        "machine_tools",
+    ),
+    (
+        "853710-nc-other-leaf",
+        "8537101090",
+        "Numerical control panels with built-in automatic data-processing machine; Other",
+        "machine_tools",
+    ),
     ("853710-nc-lowercase-plural", "853710", "numerical controls for lathes", "machine_tools"),
     ("853710-plc", "8537.10.91", "Programmable memory controllers", "none"),
-    ("853710-nc-excluded", "85371091",
-     "Programmable memory controllers (excl. numerical control panels with built-in automatic data-processing machines)", "none"),
+    (
+        "853710-nc-excluded",
+        "85371091",
+        "Programmable memory controllers (excl. numerical control panels with built-in automatic data-processing machines)",
+        "none",
+    ),
     ("853710-nc-other-than", "85371098", "Boards for electric control, other than numerical control panels", "none"),
     ("853710-no-description", "8537.10", None, "none"),
     ("853710-empty-description", "8537.10", "", "none"),
@@ -207,9 +221,7 @@ NATIONAL_LINES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("code", "description", "family"), [n[1:] for n in NATIONAL_LINES], ids=[n[0] for n in NATIONAL_LINES]
-)
+@pytest.mark.parametrize(("code", "description", "family"), [n[1:] for n in NATIONAL_LINES], ids=[n[0] for n in NATIONAL_LINES])
 def test_national_line_rules(code: str, description: str | None, family: str) -> None:
     assert hs_family(code, description) == family
 
@@ -238,12 +250,31 @@ def test_most_specific_prefix_wins() -> None:
 def test_prefix_constants_match_labels_md() -> None:
     assert set(HS_FAMILY_PREFIXES) == {"machine_tools", "microelectronics", "optics"}
     assert set(HS_FAMILY_PREFIXES["machine_tools"]) == {
-        "8456", "8457", "8458", "8459", "8460", "8461", "8462", "8463",
-        "846610", "846620", "846630", "846693", "846694",
+        "8456",
+        "8457",
+        "8458",
+        "8459",
+        "8460",
+        "8461",
+        "8462",
+        "8463",
+        "846610",
+        "846620",
+        "846630",
+        "846693",
+        "846694",
     }
     assert set(HS_FAMILY_PREFIXES["microelectronics"]) == {"8542", "8541", "8486", "903082", "903141"}
     assert set(HS_FAMILY_PREFIXES["optics"]) == {
-        "9001", "9002", "9005", "9011", "9013", "901510", "902730", "902750", "852583",
+        "9001",
+        "9002",
+        "9005",
+        "9011",
+        "9013",
+        "901510",
+        "902730",
+        "902750",
+        "852583",
     }
     assert {k: set(v) for k, v in HS_EXCEPTIONS.items()} == {
         "8541": {"854141", "854142", "854143"},
@@ -271,9 +302,8 @@ def test_family_ambiguous(code: str, ambiguous: bool) -> None:
 
 # --------------------------------------------------------------------------- HS 2017 bridge
 
-@pytest.mark.parametrize(
-    "raw", ["8541.50", "8541.50.00", "8541500080", "854150"], ids=["6", "8", "10", "plain-6"]
-)
+
+@pytest.mark.parametrize("raw", ["8541.50", "8541.50.00", "8541500080", "854150"], ids=["6", "8", "10", "plain-6"])
 def test_bridge_854150_is_microelectronics(raw: str) -> None:
     code = parse_hs_code(raw)
     assert code.bridged_from == "854150"
@@ -345,6 +375,7 @@ def test_chpl_table() -> None:
 
 
 # --------------------------------------------------------------------------- exclusions
+
 
 @pytest.mark.parametrize(
     ("text", "kept", "gone"),

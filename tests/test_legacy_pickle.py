@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 import pickle
+import shutil
 
 import pytest
 
@@ -20,8 +20,15 @@ def pickle_model_dir(small_classifier, tmp_path_factory):
     from dualuse.fusion import FusionConfig
 
     out = tmp_path_factory.mktemp("pickle_model")
-    save_pickle_model(small_classifier, out, model_id="small-test-model", fusion=FusionConfig(),
-                      corpus_sha256="0" * 64, taxonomy_sha256="0" * 64, taxonomy_version="0")
+    save_pickle_model(
+        small_classifier,
+        out,
+        model_id="small-test-model",
+        fusion=FusionConfig(),
+        corpus_sha256="0" * 64,
+        taxonomy_sha256="0" * 64,
+        taxonomy_version="0",
+    )
     return out
 
 

@@ -57,9 +57,7 @@ def texts():
 
 
 def _sklearn_features(classifier, texts):
-    return sparse.hstack([
-        classifier.word_vectorizer_.transform(texts), classifier.char_vectorizer_.transform(texts)
-    ]).tocsr()
+    return sparse.hstack([classifier.word_vectorizer_.transform(texts), classifier.char_vectorizer_.transform(texts)]).tocsr()
 
 
 def _assert_same_matrix(got, want):
@@ -98,7 +96,9 @@ def test_top_features_equal_explain_for_every_row_and_category(classifier, score
         assert same_explanations(got, want)
     assert any(got)  # the comparison is not between empty lists only
     mixed = [CATEGORIES[i % 4] for i in range(len(texts))]
-    assert same_explanations(scorer.top_features(X, mixed, top_k=3), [classifier.explain(t, c, top_k=3) for t, c in zip(texts, mixed)])
+    assert same_explanations(
+        scorer.top_features(X, mixed, top_k=3), [classifier.explain(t, c, top_k=3) for t, c in zip(texts, mixed)]
+    )
 
 
 def test_top_features_names_prefix_and_none_rows(scorer):

@@ -38,15 +38,21 @@ def _found(matcher, text):
         pytest.param("chips, blue", [("chips", "microelectronics")], id="inversion-adds-nothing-new"),
         pytest.param("CNC lathe for wood", [], id="text-exclusion-cancels-its-family"),
         pytest.param("laser cutter for wood", [("laser cutter", "machine_tools")], id="text-exclusion-spares-a-subcategory"),
-        pytest.param("laser cutter and CNC lathe for wood", [("laser cutter", "machine_tools")], id="spared-term-stays-others-go"),
+        pytest.param(
+            "laser cutter and CNC lathe for wood", [("laser cutter", "machine_tools")], id="spared-term-stays-others-go"
+        ),
         pytest.param("centres (turning)", [("centres (turning)", "machine_tools")], id="bracketed-modifier-read-first"),
         pytest.param("chips (potato)", [], id="bracketed-exclusion-cancels-its-family"),
         pytest.param("centres (turning) used", [], id="no-inversion-after-the-bracket"),
         pytest.param("centres, turning, used", [], id="no-inversion-of-three-parts"),
         pytest.param("centres, 5 turning", [], id="no-inversion-with-digits"),
         pytest.param("cncx", [], id="letter-blocks-boundary"),
-        pytest.param("токарного станка", [("токарного", "machine_tools"), ("станка", "machine_tools")], id="cyrillic-inflections"),
-        pytest.param("立式数控车床CK6150", [("数控车床", "machine_tools"), ("CK6150", "machine_tools")], id="cjk-longest-then-pattern"),
+        pytest.param(
+            "токарного станка", [("токарного", "machine_tools"), ("станка", "machine_tools")], id="cyrillic-inflections"
+        ),
+        pytest.param(
+            "立式数控车床CK6150", [("数控车床", "machine_tools"), ("CK6150", "machine_tools")], id="cjk-longest-then-pattern"
+        ),
         pytest.param("FPGA芯片", [("FPGA", "microelectronics"), ("芯片", "microelectronics")], id="latin-next-to-cjk"),
         pytest.param("STM32F407VGT6", [("STM32F407VGT6", "microelectronics")], id="pattern-spans-token"),
         pytest.param("xSTM32F4", [], id="pattern-needs-token-start"),
@@ -61,7 +67,9 @@ def _found(matcher, text):
         pytest.param("lathe cutting tools", [], id="head-cancels-its-modifier"),
         pytest.param("CNC lathe cutting tools, 12 pcs", [], id="head-cancels-modifiers-up-to-two-words-away"),
         pytest.param("cutting tools for lathes", [], id="head-cancels-its-complement-after-for"),
-        pytest.param("cutting tools suitable for CNC lathe, 5-axis", [("5-axis", "machine_tools")], id="complement-ends-at-punctuation"),
+        pytest.param(
+            "cutting tools suitable for CNC lathe, 5-axis", [("5-axis", "machine_tools")], id="complement-ends-at-punctuation"
+        ),
         pytest.param("lathe with cutting tools", [("lathe", "machine_tools")], id="joining-word-keeps-the-item"),
         pytest.param("lathe, cutting tools", [("lathe", "machine_tools")], id="comma-keeps-the-item"),
         pytest.param("lathe cutting tools set", [("lathe", "machine_tools")], id="head-must-end-the-noun-phrase"),

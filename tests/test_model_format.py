@@ -37,14 +37,24 @@ from dualuse.training.legacy_pickle import convert, save_pickle_model
 def main(argv: list[str]) -> int:
     return cli_main(["model", *argv])
 
+
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "dualuse" / "data" / "model"
 CONVERT_COMMAND = "dualuse model convert"
 
 
 def _save(scorer, directory: Path) -> str:
-    return save_model(scorer, directory, model_id="dev-test-model", fusion=FusionConfig(), corpus_sha256="0" * 64,
-                      taxonomy_sha256="1" * 64, taxonomy_version="test", seed=0, training={"rows": 212})
+    return save_model(
+        scorer,
+        directory,
+        model_id="dev-test-model",
+        fusion=FusionConfig(),
+        corpus_sha256="0" * 64,
+        taxonomy_sha256="1" * 64,
+        taxonomy_version="test",
+        seed=0,
+        training={"rows": 212},
+    )
 
 
 @pytest.fixture(scope="session")
@@ -122,13 +132,13 @@ def test_save_refuses_a_non_empty_directory(saved, tmp_path):
         _save(dev_classifier().to_linear_model(), tmp_path)
 
 
-def test_shipped_model_v2_loads_and_pins_its_hash():
+def test_shipped_model_loads_and_pins_its_hash():
     model = load_model(SHIPPED)
     assert load_model(SHIPPED, expected_sha256=model.sha256).sha256 == model.sha256
     with pytest.raises(ModelIntegrityError, match="not the expected"):
         load_model(SHIPPED, expected_sha256="0" * 64)
     assert model.predict_proba(["cnc lathe"]).argmax() == 0
-    assert model.manifest["converted_from"]["format_version"] == 1
+    assert model.manifest["format_version"] == 2 and model.manifest["seed"] == 20240412
 
 
 # ----------------------------------------------------------------------------- tampering
@@ -287,9 +297,18 @@ def test_editing_fusion_in_range_changes_the_reported_hash(model_dir, saved):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("none_bias", 60), ("keyword_weight", -50), ("temperature", -1), ("temperature", 0), ("max_chars", 0),
-     ("max_chars", 2.5), ("review_threshold", 1.5), ("high_risk_threshold", -0.1), ("hs_weight", True),
-     ("medium_risk_threshold", 0.9)],
+    [
+        ("none_bias", 60),
+        ("keyword_weight", -50),
+        ("temperature", -1),
+        ("temperature", 0),
+        ("max_chars", 0),
+        ("max_chars", 2.5),
+        ("review_threshold", 1.5),
+        ("high_risk_threshold", -0.1),
+        ("hs_weight", True),
+        ("medium_risk_threshold", 0.9),
+    ],
 )
 def test_out_of_range_fusion_is_refused(model_dir, field, value):
     manifest = _manifest(model_dir)
@@ -328,8 +347,15 @@ def test_manifest_that_is_not_strict_json_is_refused(model_dir, text):
 
 
 def _pickle_dir(directory: Path) -> Path:
-    save_pickle_model(dev_classifier(), directory, model_id="dev-pickle", fusion=FusionConfig(none_bias=1.5),
-                      corpus_sha256="2" * 64, taxonomy_sha256="3" * 64, taxonomy_version="t")
+    save_pickle_model(
+        dev_classifier(),
+        directory,
+        model_id="dev-pickle",
+        fusion=FusionConfig(none_bias=1.5),
+        corpus_sha256="2" * 64,
+        taxonomy_sha256="3" * 64,
+        taxonomy_version="t",
+    )
     return directory
 
 
@@ -390,8 +416,9 @@ LOADER_PROBE = textwrap.dedent(
 
 
 def test_loading_never_unpickles_and_needs_no_scikit_learn():
-    result = subprocess.run([sys.executable, "-c", LOADER_PROBE, str(SHIPPED)], capture_output=True, text=True,
-                            cwd=ROOT, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", LOADER_PROBE, str(SHIPPED)], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok")
 

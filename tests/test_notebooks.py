@@ -89,8 +89,12 @@ def test_notebook_runs(path: Path, kernel_name: str):
     # the kernel gets this process's environment plus a non-interactive matplotlib backend, and
     # imports dualuse from this checkout (not from wherever the package happens to be installed)
     pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "PYTHONPATH": pythonpath, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": pythonpath,
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
     try:
         client.execute(env=env)
     except CellExecutionError as exc:

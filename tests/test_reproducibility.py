@@ -14,8 +14,8 @@ import pytest
 def test_training_is_deterministic(tmp_path) -> None:
     from conftest import _small_training_set
 
-    from dualuse.training.estimator import TextClassifier
     from dualuse.normalize import fold
+    from dualuse.training.estimator import TextClassifier
 
     frame = _small_training_set().sample(n=1500, random_state=0)
     texts = [fold(t) for t in frame["text"]]
@@ -26,7 +26,7 @@ def test_training_is_deterministic(tmp_path) -> None:
     assert (a.classifier_.coef_ == b.classifier_.coef_).all()
 
 
-_FIT_AND_SAVE = '''
+_FIT_AND_SAVE = """
 import sys, tempfile
 sys.path.insert(0, sys.argv[1])
 from threadpoolctl import threadpool_limits
@@ -41,7 +41,7 @@ with threadpool_limits(limits=1):  # as dualuse.training.train fits
 with tempfile.TemporaryDirectory() as tmp:
     print(save_model(model.to_linear_model(), tmp + "/m", model_id="t", fusion=FusionConfig(), corpus_sha256="0" * 64,
                      taxonomy_sha256="0" * 64, taxonomy_version="0", seed=0))
-'''
+"""
 
 
 @pytest.mark.slow  # four fits in subprocesses
@@ -54,8 +54,9 @@ def test_two_fits_in_two_processes_save_to_the_same_model_hash(threads) -> None:
     digests = set()
     for omp in ("1", threads[0]):
         env = {**os.environ, "OMP_NUM_THREADS": omp, "OPENBLAS_NUM_THREADS": threads[1], "MKL_NUM_THREADS": threads[1]}
-        out = subprocess.run([sys.executable, "-c", _FIT_AND_SAVE, tests_dir], capture_output=True, text=True,
-                             check=True, timeout=300, env=env).stdout.strip()
+        out = subprocess.run(
+            [sys.executable, "-c", _FIT_AND_SAVE, tests_dir], capture_output=True, text=True, check=True, timeout=300, env=env
+        ).stdout.strip()
         digests.add(out)
     assert len(digests) == 1 and len(next(iter(digests))) == 64
 

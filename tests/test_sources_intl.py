@@ -26,53 +26,66 @@ def _write(path: Path, text: str, encoding: str = "utf-8") -> None:
 
 @pytest.fixture()
 def raw(tmp_path: Path) -> Path:
-    _write(tmp_path / "eaeu-tnved-hs6-2022-ru" / "tnved_hs6_ru.csv",
-           "code,text\n"
-           "845811,\"Станки токарные металлорежущие: горизонтальные: с числовым программным управлением\"\n"
-           "870130,\"Тракторы:  тракторы\u00a0гусеничные\"\n"
-           "854141,\"Приборы полупроводниковые: светоизлучающие диоды\"\n"
-           "901310,Прицелы телескопические для оружия\n")
-    _write(tmp_path / "eaeu-tnved10-2017-ru" / "tnved10_ru_ett2017.csv",
-           "code,text\n"
-           "8541401001,\"Приборы полупроводниковые: светодиоды: прочие\"\n"
-           "8541409000,\"Приборы полупроводниковые: фоточувствительные приборы: прочие\"\n"
-           "8541500000,\"Приборы полупроводниковые прочие\"\n"
-           "8537101000,\"Пульты: цифровые панели управления со встроенной вычислительной машиной\"\n"
-           "8537109900,\"Пульты: устройства с числовым программным управлением\"\n"
-           "8525801900,\"Камеры телевизионные: прочие\"\n")
+    _write(
+        tmp_path / "eaeu-tnved-hs6-2022-ru" / "tnved_hs6_ru.csv",
+        "code,text\n"
+        '845811,"Станки токарные металлорежущие: горизонтальные: с числовым программным управлением"\n'
+        '870130,"Тракторы:  тракторы\u00a0гусеничные"\n'
+        '854141,"Приборы полупроводниковые: светоизлучающие диоды"\n'
+        "901310,Прицелы телескопические для оружия\n",
+    )
+    _write(
+        tmp_path / "eaeu-tnved10-2017-ru" / "tnved10_ru_ett2017.csv",
+        "code,text\n"
+        '8541401001,"Приборы полупроводниковые: светодиоды: прочие"\n'
+        '8541409000,"Приборы полупроводниковые: фоточувствительные приборы: прочие"\n'
+        '8541500000,"Приборы полупроводниковые прочие"\n'
+        '8537101000,"Пульты: цифровые панели управления со встроенной вычислительной машиной"\n'
+        '8537109900,"Пульты: устройства с числовым программным управлением"\n'
+        '8525801900,"Камеры телевизионные: прочие"\n',
+    )
     tw = tmp_path / "tw-customs-tariff-2020-zh"
-    _write(tw / "tw_tariff10_zh_hant.csv",
-           "code,text\n"
-           "8458110000,數值控制臥式車床\n"
-           "8541401100,光電二極體之晶粒\n"
-           "8541402900,其他發光二極體\n"
-           "8541403000,太陽電池\n"
-           "8525801010,夜視攝影機\n"
-           "8525801090,其他電視攝影機\n"
-           "8537101000,機器用電子控制設備（包括數值、程式及其他控制設備）\n"
-           "8528720000,彩色電視機\n")
-    _write(tw / "tw_tariff10_en.csv",
-           "code,text\n"
-           "8458110000,Numerically controlled horizontal lathes\n"
-           "8541401100,Chips of photo-diodes\n"
-           "8541402900,Other light emitting diodes\n"
-           "8541403000,Solar cell\n"
-           "8525801010,Night vision television cameras\n"
-           "8525801090,Other television cameras\n"
-           "8537101000,\"Electronic control apparatus for machinery (including digital and programmed controllers)\"\n"
-           "8528720000,Colour television receivers\n")
-    _write(tmp_path / "eu-cn8-2023-de" / "eu_cn8_2023_de.csv",
-           "code,text\n"
-           "84571010,Horizontal-Maschinenzentren zum Bearbeiten von Metallen\n"
-           "85371010,\"Steuerungen, numerisch, mit eingebauter Datenverarbeitungsmaschine\"\n"
-           "85371091,\"SPS-Steuerungen (ausg. numerische Steuerungen)\"\n"
-           "94016100,\"Sitzmöbel, gepolstert\"\n")
-    _write(tmp_path / "eu-cn8-selfexplanatory-2023-en" / "2023_en_intrastat_codes.csv",
-           "code;description;unit_id\n"
-           "84571010;\"Horizontal machining centres for working metal\";\n"
-           "85371010;\"Numerical control panels with built-in automatic data-processing machines\";\n"
-           "85371091;\"Programmable memory controllers (excl. numerical control panels)\";\n"
-           "94016100;\"Upholstered seats, with wooden frames\";\n", encoding="cp1252")
+    _write(
+        tw / "tw_tariff10_zh_hant.csv",
+        "code,text\n"
+        "8458110000,數值控制臥式車床\n"
+        "8541401100,光電二極體之晶粒\n"
+        "8541402900,其他發光二極體\n"
+        "8541403000,太陽電池\n"
+        "8525801010,夜視攝影機\n"
+        "8525801090,其他電視攝影機\n"
+        "8537101000,機器用電子控制設備（包括數值、程式及其他控制設備）\n"
+        "8528720000,彩色電視機\n",
+    )
+    _write(
+        tw / "tw_tariff10_en.csv",
+        "code,text\n"
+        "8458110000,Numerically controlled horizontal lathes\n"
+        "8541401100,Chips of photo-diodes\n"
+        "8541402900,Other light emitting diodes\n"
+        "8541403000,Solar cell\n"
+        "8525801010,Night vision television cameras\n"
+        "8525801090,Other television cameras\n"
+        '8537101000,"Electronic control apparatus for machinery (including digital and programmed controllers)"\n'
+        "8528720000,Colour television receivers\n",
+    )
+    _write(
+        tmp_path / "eu-cn8-2023-de" / "eu_cn8_2023_de.csv",
+        "code,text\n"
+        "84571010,Horizontal-Maschinenzentren zum Bearbeiten von Metallen\n"
+        '85371010,"Steuerungen, numerisch, mit eingebauter Datenverarbeitungsmaschine"\n'
+        '85371091,"SPS-Steuerungen (ausg. numerische Steuerungen)"\n'
+        '94016100,"Sitzmöbel, gepolstert"\n',
+    )
+    _write(
+        tmp_path / "eu-cn8-selfexplanatory-2023-en" / "2023_en_intrastat_codes.csv",
+        "code;description;unit_id\n"
+        '84571010;"Horizontal machining centres for working metal";\n'
+        '85371010;"Numerical control panels with built-in automatic data-processing machines";\n'
+        '85371091;"Programmable memory controllers (excl. numerical control panels)";\n'
+        '94016100;"Upholstered seats, with wooden frames";\n',
+        encoding="cp1252",
+    )
     return tmp_path
 
 

@@ -6,11 +6,10 @@ import random
 import re
 
 import pytest
+from conftest import DATA
 
 from dualuse.matcher import KeywordMatcher
 from dualuse.training.synth import generate, read_negatives, sample_pattern
-
-from conftest import DATA
 
 
 def test_same_seed_same_lines(mini_taxonomy) -> None:
@@ -22,12 +21,14 @@ def test_same_seed_same_lines(mini_taxonomy) -> None:
 
 
 def test_a_taxonomy_edit_redraws_only_the_edited_subcategory(mini_taxonomy, tmp_path) -> None:
-    from dualuse.taxonomy import load_taxonomy
-
     from conftest import FIXTURES
 
+    from dualuse.taxonomy import load_taxonomy
+
     toml = (FIXTURES / "mini_taxonomy.toml").read_text(encoding="utf-8")
-    edited = toml.replace('terms.en = ["laser", "fiber laser source"]', 'terms.en = ["laser", "fiber laser source", "CO2 laser tube"]')
+    edited = toml.replace(
+        'terms.en = ["laser", "fiber laser source"]', 'terms.en = ["laser", "fiber laser source", "CO2 laser tube"]'
+    )
     assert edited != toml
     (tmp_path / "edited.toml").write_text(edited, encoding="utf-8")
     before = list(generate(mini_taxonomy, ["cordless drill"], per_subcategory=30, seed=3))
@@ -42,7 +43,9 @@ def test_a_taxonomy_edit_redraws_only_the_edited_subcategory(mini_taxonomy, tmp_
     b, a = by_source(before), by_source(after)
     assert a.keys() == b.keys()
     assert a["synthetic:optics.lasers"] != b["synthetic:optics.lasers"]
-    assert {k: v for k, v in a.items() if k != "synthetic:optics.lasers"} == {k: v for k, v in b.items() if k != "synthetic:optics.lasers"}
+    assert {k: v for k, v in a.items() if k != "synthetic:optics.lasers"} == {
+        k: v for k, v in b.items() if k != "synthetic:optics.lasers"
+    }
 
 
 def test_every_subcategory_and_negatives_present(mini_taxonomy) -> None:

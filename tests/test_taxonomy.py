@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import FIXTURES
 
 from dualuse.errors import TaxonomyError
 from dualuse.taxonomy import check_pattern_is_safe, default_taxonomy, load_taxonomy
-
-from conftest import FIXTURES
 
 
 def test_default_taxonomy_loads_with_version_and_hash() -> None:
@@ -23,20 +22,36 @@ def test_hash_is_stable_and_content_sensitive(tmp_path) -> None:
     b = load_taxonomy(FIXTURES / "mini_taxonomy.toml")
     assert a.sha256 == b.sha256
     changed = tmp_path / "changed.toml"
-    changed.write_text((FIXTURES / "mini_taxonomy.toml").read_text(encoding="utf-8").replace('"lathe"', '"lathes"'), encoding="utf-8")
+    changed.write_text(
+        (FIXTURES / "mini_taxonomy.toml").read_text(encoding="utf-8").replace('"lathe"', '"lathes"'), encoding="utf-8"
+    )
     assert load_taxonomy(changed).sha256 != a.sha256
 
 
 @pytest.mark.parametrize(
     ("fixture", "message"),
     [
-        pytest.param("broken_bad_family.toml", r"broken_bad_family\.toml.*\[\[subcategory\]\] #1 \(id 'lasers\.x'\) field family", id="bad-family"),
+        pytest.param(
+            "broken_bad_family.toml",
+            r"broken_bad_family\.toml.*\[\[subcategory\]\] #1 \(id 'lasers\.x'\) field family",
+            id="bad-family",
+        ),
         pytest.param("broken_nested_repeat.toml", r"id 'ics\.evil'.*nested repeats", id="catastrophic-pattern"),
-        pytest.param("broken_conflict.toml", r"subcategory 'b\.two': term 'Scope' conflicts with .*'a\.one' of family 'optics'", id="conflicting-term"),
+        pytest.param(
+            "broken_conflict.toml",
+            r"subcategory 'b\.two': term 'Scope' conflicts with .*'a\.one' of family 'optics'",
+            id="conflicting-term",
+        ),
         pytest.param("broken_toml.toml", r"broken_toml\.toml: not valid TOML", id="not-toml"),
-        pytest.param("broken_unknown_field.toml", r"id 'a\.one'\) field colour: Extra inputs are not permitted", id="unknown-field"),
+        pytest.param(
+            "broken_unknown_field.toml", r"id 'a\.one'\) field colour: Extra inputs are not permitted", id="unknown-field"
+        ),
         pytest.param("broken_duplicate_id.toml", r"#2: duplicate id 'a\.one'", id="duplicate-id"),
-        pytest.param("broken_spares.toml", r"\[\[exclusion\]\] 'wood': spares 'optics\.lenses' is not a subcategory of its families", id="spares-outside-families"),
+        pytest.param(
+            "broken_spares.toml",
+            r"\[\[exclusion\]\] 'wood': spares 'optics\.lenses' is not a subcategory of its families",
+            id="spares-outside-families",
+        ),
     ],
 )
 def test_broken_files_name_file_entry_and_problem(fixture: str, message: str) -> None:
@@ -78,7 +93,10 @@ def test_unsafe_patterns_refused(regex: str) -> None:
 @pytest.mark.parametrize(
     "regex",
     [
-        "stm32[a-z]\\d", "xc7[az]\\d{2,3}", "ck61\\d{2}", "(vf|vm)-?\\d",
+        "stm32[a-z]\\d",
+        "xc7[az]\\d{2,3}",
+        "ck61\\d{2}",
+        "(vf|vm)-?\\d",
         pytest.param("(?i)abc", id="inline-flag"),  # flags are harmless
     ],
 )

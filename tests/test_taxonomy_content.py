@@ -18,8 +18,8 @@ import re
 import pytest
 
 from dualuse.engine import Engine
-from dualuse.fusion import FusionConfig
 from dualuse.errors import TaxonomyError
+from dualuse.fusion import FusionConfig
 from dualuse.hs import hs_family
 from dualuse.matcher import KeywordMatcher
 from dualuse.normalize import fold
@@ -426,6 +426,7 @@ def test_pattern_misses(keyword_engine_by_prior, text):
 
 # --------------------------------------------------------------------------- overlap semantics
 
+
 def test_graphics_card_exclusion_covers_only_itself(keyword_engine_by_prior):
     # LABELS.md: a graphics card is none, a GPU die is microelectronics, even when the line names the card.
     assert _family(keyword_engine_by_prior, "GPU chip for graphics card repair") == ME
@@ -522,6 +523,7 @@ def test_heads_that_never_name_a_family_item(keyword_engine_by_prior, text, fami
 
 
 # --------------------------------------------------------------------------- structure
+
 
 def test_default_taxonomy_loads(taxonomy):
     assert taxonomy.name == "dualuse-default"
@@ -645,8 +647,16 @@ def test_matcher_builds_and_reports_evidence(taxonomy):
 # passing) and their LABELS.md family, written from the HS 2022 structure.
 
 TARIFF_HITS = [
-    ("t_8456", "Machine tools for working any material by removal of material, by laser or other light or photon beam processes", MT),
-    ("t_8456_excl_welding", "Machine tools operated by laser (excl. soldering and welding machines, material testing machines)", MT),
+    (
+        "t_8456",
+        "Machine tools for working any material by removal of material, by laser or other light or photon beam processes",
+        MT,
+    ),
+    (
+        "t_8456_excl_welding",
+        "Machine tools operated by laser (excl. soldering and welding machines, material testing machines)",
+        MT,
+    ),
     ("t_8457_unit", "Unit construction machines (single station), for working metal", MT),
     ("t_8459_way_type", "Way-type unit head machines for drilling, boring, milling, threading or tapping", MT),
     ("t_8461_shaping", "Shaping or slotting machines, for working metals, metal carbides or cermets", MT),
@@ -661,8 +671,16 @@ TARIFF_HITS = [
     ("t_8541_60", "Mounted piezo-electric crystals", ME),
     ("t_8486_10", "Machines and apparatus for the manufacture of boules or wafers", ME),
     ("t_8486_30", "Machines and apparatus of a kind used solely or principally for the manufacture of flat panel displays", ME),
-    ("t_9001_heading", "Optical fibres and optical fibre bundles; lenses (including contact lenses), prisms, mirrors and other optical elements, unmounted", OP),
-    ("t_9001_90", "Lenses, prisms, mirrors and other optical elements, unmounted (excl. contact lenses and spectacle lenses)", OP),
+    (
+        "t_9001_heading",
+        "Optical fibres and optical fibre bundles; lenses (including contact lenses), prisms, mirrors and other optical elements, unmounted",
+        OP,
+    ),
+    (
+        "t_9001_90",
+        "Lenses, prisms, mirrors and other optical elements, unmounted (excl. contact lenses and spectacle lenses)",
+        OP,
+    ),
     ("t_9002_20", "Filters, optical, framed or mounted, being parts of instruments", OP),
     ("t_9013_20", "Lasers, other than laser diodes", OP),
     ("t_9013_80", "Optical appliances and instruments, n.e.s.", OP),
@@ -682,18 +700,33 @@ TARIFF_MISSES = [
     ("t_8544_cables", "Insulated electric conductors; optical fibre cables, made up of individually sheathed fibres"),
     ("t_8540_tubes", "Thermionic, cold cathode or photocathode valves and tubes; cathode ray tubes"),
     ("t_9015_heading", "Surveying instruments and appliances, excluding compasses; rangefinders; Theodolites and tachymeters"),
-    ("t_9027_heading", "Instruments for physical or chemical analysis (for example, polarimeters, refractometers, spectrometers, gas or smoke analysis apparatus); Gas or smoke analysis apparatus"),
+    (
+        "t_9027_heading",
+        "Instruments for physical or chemical analysis (for example, polarimeters, refractometers, spectrometers, gas or smoke analysis apparatus); Gas or smoke analysis apparatus",
+    ),
     ("t_9027_mass_spec", "Mass spectrometers"),
     ("t_7001_glass", "Optical glass in the mass"),
     ("t_7009_mirrors", "Glass mirrors, unframed (excl. rear-view mirrors for vehicles, optical mirrors)"),
     ("t_9001_contact", "Lenses, contact; unmounted"),
     ("t_9012_electron", "Microscopes other than optical microscopes; diffraction apparatus"),
-    ("t_8205_hand_tools", "Vices, clamps and the like (excl. accessories for and parts of machine tools or water-jet cutting machines)"),
-    ("t_8207_tools", "Interchangeable tools for hand tools or for machine tools (for example, for pressing, stamping, punching, tapping)"),
-    ("t_8464_stone", "Machine tools for working stone, ceramics, concrete or for cold working glass; grinding or polishing machines"),
+    (
+        "t_8205_hand_tools",
+        "Vices, clamps and the like (excl. accessories for and parts of machine tools or water-jet cutting machines)",
+    ),
+    (
+        "t_8207_tools",
+        "Interchangeable tools for hand tools or for machine tools (for example, for pressing, stamping, punching, tapping)",
+    ),
+    (
+        "t_8464_stone",
+        "Machine tools for working stone, ceramics, concrete or for cold working glass; grinding or polishing machines",
+    ),
     ("t_8465_wood", "Machine-tools; for working wood, cork, bone, hard rubber or hard plastics; sawing machines"),
     ("t_8466_92", "Parts and accessories for machine tools for working wood, cork, bone, hard rubber"),
-    ("t_8537_boards", "Boards, panels, consoles, desks and other bases, including numerical control apparatus, other than switching apparatus; Programmable memory controllers"),
+    (
+        "t_8537_boards",
+        "Boards, panels, consoles, desks and other bases, including numerical control apparatus, other than switching apparatus; Programmable memory controllers",
+    ),
     ("t_8448_spindles", "Spindles, spindle flyers, spinning rings and ring travellers"),
     ("t_8474_grinding", "Crushing or grinding machines for solid mineral substances"),
     ("t_8541_41", "Photosensitive semiconductor devices, light emitting diodes (LED)"),

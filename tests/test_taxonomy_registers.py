@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dualuse.engine import Engine, FusionConfig
 from dualuse.brands import brand_patterns
+from dualuse.engine import Engine, FusionConfig
 from dualuse.taxonomy import Brand, load_taxonomy
 
 with (Path(__file__).parent.parent / "data/dev/registers.tsv").open(encoding="utf-8", newline="") as _fh:
@@ -30,8 +30,13 @@ def test_register_line(engine, row):
 
 
 def test_brand_expansion_names_maker_and_series():
-    brand = Brand(maker="Haas Automation", aliases=["Haas"], subcategory="machine_tools.machining_centres",
-                  series=["VF#", {"name": "Robodrill", "alone": True}], source="test")
+    brand = Brand(
+        maker="Haas Automation",
+        aliases=["Haas"],
+        subcategory="machine_tools.machining_centres",
+        series=["VF#", {"name": "Robodrill", "alone": True}],
+        source="test",
+    )
     pairs = brand_patterns(brand)
     ids = {p.id for _, p in pairs}
     assert ids == {"brand:haas_automation:machining_centres", "brand:haas_automation:robodrill"}

@@ -26,7 +26,7 @@ def test_invoice_fit_set_carries_every_hard_negative_as_none() -> None:
     negatives = _rows(DATA / "dev" / "hard_negatives.tsv")
     fit = _dev(DATA, "dev")
     assert len(fit) == len(invoice) + len(negatives)
-    tail = fit.iloc[len(invoice):]
+    tail = fit.iloc[len(invoice) :]
     assert tail["text"].tolist() == [r["text"] for r in negatives]
     assert set(tail["label"]) == {"none"}
 

@@ -88,12 +88,11 @@ def main(argv: list[str]) -> int:
     table = build_table(folder)
     document = {
         "about": "Traditional -> Simplified Chinese, one character to one character, derived from "
-                 "OpenCC dictionaries (regional variants reversed, then TSCharacters, first "
-                 "candidate) by dualuse/data/make_zh_t2s.py.",
-        "source": "OpenCC, https://github.com/BYVoid/OpenCC (dictionary files "
-                  + ", ".join(FILES) + f"), via {version}",
+        "OpenCC dictionaries (regional variants reversed, then TSCharacters, first "
+        "candidate) by dualuse/data/make_zh_t2s.py.",
+        "source": "OpenCC, https://github.com/BYVoid/OpenCC (dictionary files " + ", ".join(FILES) + f"), via {version}",
         "licence": "Apache-2.0 (OpenCC dictionaries, Copyright BYVoid and contributors); "
-                   "see https://www.apache.org/licenses/LICENSE-2.0",
+        "see https://www.apache.org/licenses/LICENSE-2.0",
         "entries": len(table),
         "table": dict(sorted(table.items())),
     }

@@ -8,7 +8,7 @@ import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import InputFileError, OptionError
 
@@ -42,9 +42,9 @@ class Chunk:
         return [list(r) for r in zip(*cols)] if cols else [[] for _ in range(self.n)]
 
 
-def open_binary(path: Path) -> io.BufferedReader:
+def open_binary(path: Path) -> BinaryIO:
     if str(path) == STDIO:
-        return sys.stdin.buffer  # type: ignore[return-value]
+        return sys.stdin.buffer
     try:
         return open(path, "rb", buffering=1 << 20)
     except FileNotFoundError:
@@ -55,7 +55,7 @@ def open_binary(path: Path) -> io.BufferedReader:
         raise InputFileError(f"input: cannot open {str(path)!r}: {exc.strerror or exc}") from None
 
 
-def size_of(fh: io.BufferedReader) -> int:
+def size_of(fh: BinaryIO) -> int:
     """The size of a regular file (0, i.e. unknown, for pipes and terminals)."""
     try:
         st = os.fstat(fh.fileno())
@@ -64,7 +64,7 @@ def size_of(fh: io.BufferedReader) -> int:
     return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
 
-def close_input(fh: io.BufferedReader) -> None:
+def close_input(fh: BinaryIO) -> None:
     if fh is not sys.stdin.buffer:
         fh.close()
 

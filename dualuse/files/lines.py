@@ -10,9 +10,10 @@ into a ``malformed_line`` row, or refuse the file when it is the header / first 
 from __future__ import annotations
 
 import collections
-import io
 import itertools
 import re
+from collections.abc import Iterator
+from typing import BinaryIO
 
 __all__ = ["Lines", "LineItem", "MAX_LINE_BYTES"]
 
@@ -64,7 +65,7 @@ class Lines:
 
     BLOCK = 1 << 20
 
-    def __init__(self, fh: io.BufferedReader) -> None:
+    def __init__(self, fh: BinaryIO) -> None:
         self.fh = fh
         self.lineno = 0
         self.bytes = 0  # bytes of the file consumed into lines so far (for progress)
@@ -133,9 +134,7 @@ class Lines:
     def _overlong(self) -> None:
         self.lineno += 1
         self._skipping = True
-        self.pending.append(
-            (self.lineno, None, f"line {self.lineno}: longer than {MAX_LINE_BYTES:,} bytes; not read", "\n")
-        )
+        self.pending.append((self.lineno, None, f"line {self.lineno}: longer than {MAX_LINE_BYTES:,} bytes; not read", "\n"))
 
     def settle(self) -> None:
         """Finish skipping an overlong line, so that :attr:`odd_quotes` knows all of it."""
@@ -152,31 +151,35 @@ class Lines:
         start = self.lineno + 1
         problems: dict[int, str] | None = None
         try:
-            text = block.decode("utf-8")
+            text: str | None = block.decode("utf-8")
         except UnicodeDecodeError:
             text = None
+        texts: list[str | None]
+        endings: list[str] | None
         if text is not None and "\r" not in text:
-            texts = text.split("\n")
+            texts = list(text.split("\n"))
             endings = None
+        elif text is not None:
+            parts = _SPLIT.split(text)
+            texts, endings = list(parts[0::2]), list(parts[1::2])
         else:
-            parts = _SPLIT.split(text) if text is not None else _BSPLIT.split(block)
-            texts, endings = parts[0::2], parts[1::2]
-            if text is None:
-                problems = {}
-                decoded = []
-                for k, raw in enumerate(texts):
-                    t, problem = _decode(raw, start + k)
-                    if problem:
-                        problems[k] = problem
-                    decoded.append(t)
-                texts = decoded
-                endings = [e.decode("ascii") for e in endings]
+            raw_parts = _BSPLIT.split(block)
+            problems = {}
+            texts = []
+            for k, raw in enumerate(raw_parts[0::2]):
+                decoded, problem = _decode(raw, start + k)
+                if problem:
+                    problems[k] = problem
+                texts.append(decoded)
+            endings = [e.decode("ascii") for e in raw_parts[1::2]]
         if block.endswith((b"\n", b"\r")):
             texts.pop()  # the block ends with a line end: the empty piece after it is no line
-        endings_iter = itertools.repeat("\n") if endings is None else itertools.chain(endings, itertools.repeat(""))
+        endings_iter: Iterator[str] = (
+            itertools.repeat("\n") if endings is None else itertools.chain(endings, itertools.repeat(""))
+        )
         if len(block) > MAX_LINE_BYTES:  # only a block this large can hold an overlong line
             for k, t in enumerate(texts):
-                if len(t) > MAX_LINE_BYTES // 4 and len(t.encode("utf-8", "replace")) > MAX_LINE_BYTES:
+                if t is not None and len(t) > MAX_LINE_BYTES // 4 and len(t.encode("utf-8", "replace")) > MAX_LINE_BYTES:
                     texts[k] = None
                     if t.count('"') % 2:
                         self.odd_quotes[start + k] = True
@@ -184,9 +187,7 @@ class Lines:
                     problems[k] = f"line {start + k}: longer than {MAX_LINE_BYTES:,} bytes; not read"
         self.lineno += len(texts)
         if problems:
-            self.pending.extend(
-                (start + k, t, problems.get(k), e) for k, (t, e) in enumerate(zip(texts, endings_iter))
-            )
+            self.pending.extend((start + k, t, problems.get(k), e) for k, (t, e) in enumerate(zip(texts, endings_iter)))
         else:
             self.pending.extend(zip(range(start, start + len(texts)), texts, itertools.repeat(None), endings_iter))
 

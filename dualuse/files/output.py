@@ -50,7 +50,7 @@ def _alive(pid: int) -> bool:
 
 def remove_stale_parts(directory: Path) -> list[str]:
     """Remove temporary outputs left in ``directory`` by runs whose process is gone; their names."""
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(directory)
     except OSError:
@@ -107,7 +107,7 @@ class Destination:
             raise OutputWriteError(f"output: {str(output)!r} is a directory; give a file name")
         if st is not None and not stat.S_ISREG(st.st_mode):
             self.stream = True
-            self.fh = self._open(lambda: open(target, "wb"))
+            self.fh = self._open(lambda: open(target, "wb"))  # noqa: SIM115 - a stream kept open until commit
             return
         if st is not None:
             if not (st.st_mode & 0o222) or not os.access(target, os.W_OK):
@@ -126,9 +126,7 @@ class Destination:
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise OutputWriteError(
-                    f"output: cannot write in {str(directory) or '.'!r}: {exc.strerror or exc}"
-                ) from None
+                raise OutputWriteError(f"output: cannot write in {str(directory) or '.'!r}: {exc.strerror or exc}") from None
         if fd < 0:
             raise OutputWriteError(f"output: cannot create a temporary file in {str(directory)!r}")
         self.tmp = tmp
@@ -165,4 +163,3 @@ class Destination:
             except FileNotFoundError:
                 pass
             self.tmp = None
-

@@ -109,9 +109,7 @@ def start_pool(jobs: int, engine: Engine) -> ProcessPoolExecutor:
         method = "forkserver" if "forkserver" in methods else "spawn"
     ctx = multiprocessing.get_context(method)
     init_engine = None if (method != "fork" and is_default_engine(engine)) else engine
-    return ProcessPoolExecutor(
-        max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(init_engine, os.getpid())
-    )
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(init_engine, os.getpid()))
 
 
 def stop_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:

@@ -51,6 +51,7 @@ _EXTENSIONS = {
 MAX_RECORD_LINES = 1000
 _MIN_FIELD_SIZE_LIMIT = 1 << 28  # quoted fields up to 256 MiB (the csv default is 128 KiB)
 
+
 class _DelimitedReader:
     """CSV / TSV records, streamed; malformed lines are kept as rows (see the module docstring)."""
 
@@ -110,7 +111,7 @@ class _DelimitedReader:
         Returns ``(fields, '')`` for a well-formed record, ``(fields, why)`` when bad quoting was
         recovered by splitting the line literally, ``(None, why)`` when the record is malformed.
         """
-        text = first[1]
+        text = first[1] or ""  # an overlong line (None) is a problem row before it gets here
         delim = self.delimiter
         if '"' not in text:
             fields = text.split(delim)
@@ -150,7 +151,7 @@ class _DelimitedReader:
         over = [False]
 
         def physical() -> Iterator[str]:
-            yield first[1] + first[3]
+            yield (first[1] or "") + first[3]
             while True:
                 if len(extra) >= MAX_RECORD_LINES:
                     over[0] = True
@@ -177,7 +178,7 @@ class _DelimitedReader:
         if over[0]:
             # Read on, without keeping the text, to where the quotes close (an even number of
             # quote characters so far, as RFC 4180 quoting implies): the record stays one row.
-            last = self._to_closing_quote(first[1].count('"') + sum(_quotes(x, lines) for x in extra), last)
+            last = self._to_closing_quote((first[1] or "").count('"') + sum(_quotes(x, lines) for x in extra), last)
             return None, (
                 f"a quoted field spans more than {MAX_RECORD_LINES} lines (lines {first[0]}-{last}); the record was not read"
             )
@@ -251,7 +252,7 @@ class _DelimitedReader:
                 linenos.append(item[0])  # a line too long to read; its record may go on
                 last = self._to_closing_quote(_quotes(item, lines), item[0])
                 span = f" (a record on lines {item[0]}-{last})" if last != item[0] else ""
-                problems[len(rows)] = ("malformed_line", item[2] + span, False)
+                problems[len(rows)] = ("malformed_line", (item[2] or "") + span, False)
                 rows.append(list(empty))
             elif '"' not in text and item[2] is None:  # fast path
                 linenos.append(item[0])
@@ -260,24 +261,26 @@ class _DelimitedReader:
                     rows.append(fields)
                 else:
                     problems[len(rows)] = (
-                        "malformed_line", f"line {item[0]}: expected {n} fields, got {len(fields)}: {excerpt(text)}", False
+                        "malformed_line",
+                        f"line {item[0]}: expected {n} fields, got {len(fields)}: {excerpt(text)}",
+                        False,
                     )
                     rows.append(list(empty))
             else:
                 linenos.append(item[0])
                 self._continuation_problem = None
-                fields, why = self._parse(item, n)
-                if fields is None:
+                parsed, why = self._parse(item, n)
+                if parsed is None:
                     problems[len(rows)] = ("malformed_line", f"line {item[0]}: {why}: {excerpt(text)}", False)
                     rows.append(list(empty))
                 elif why:  # recovered: still screened, but reported
                     problems[len(rows)] = ("malformed_line", f"line {item[0]}: {why}: {excerpt(text)}", True)
-                    rows.append(fields)
+                    rows.append(parsed)
                 else:
                     decode_problem = item[2] or self._continuation_problem
                     if decode_problem:
                         problems[len(rows)] = ("undecodable_text", decode_problem, True)
-                    rows.append(fields)
+                    rows.append(parsed)
             if len(rows) >= size:
                 yield Chunk(rows, None, len(rows), problems, lines.bytes, True, linenos)
                 rows, problems, linenos = [], {}, []
@@ -321,4 +324,3 @@ def open_reader(path: Path, fmt: str, chunk_size: int):
     if fmt == "jsonl":
         return JsonLinesReader(path, chunk_size)
     return ParquetReader(path, chunk_size)
-

@@ -46,9 +46,9 @@ class JsonLinesReader:
                 break
             if item[1] is None and not any(x[1] for x in seen):
                 raise InputFileError(
-                        f"input: {str(self.path)!r}: {item[2]}: JSON Lines holds one object per line "
-                        "(is this one JSON document, such as an array?)"
-                    )
+                    f"input: {str(self.path)!r}: {item[2]}: JSON Lines holds one object per line "
+                    "(is this one JSON document, such as an array?)"
+                )
             seen.append(item)
             obj, _ = _load_json(item[1] or "")
             if isinstance(obj, dict):
@@ -96,9 +96,8 @@ class JsonLinesReader:
                 )
                 rows.append([None] * n)
             else:
-                if len(obj) != n or obj.keys() != colset:
-                    if not obj.keys() <= colset:
-                        self.dropped_keys += 1
+                if (len(obj) != n or obj.keys() != colset) and not obj.keys() <= colset:
+                    self.dropped_keys += 1
                 rows.append([obj.get(c) for c in cols])
                 if decode_problem:
                     problems[len(rows) - 1] = ("undecodable_text", decode_problem, True)

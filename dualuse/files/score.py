@@ -69,12 +69,15 @@ def _decoded(values: list[Any], chunk: Chunk, column: str) -> list[Any]:
                 out[i] = v.decode("utf-8")
             except UnicodeDecodeError as exc:
                 out[i] = v.decode("utf-8", "replace")
-                chunk.problems.setdefault(i, (
-                    "undecodable_text",
-                    f"column {column!r}: bytes that are not UTF-8 at byte {exc.start} ({v[exc.start:exc.start + 4]!r}...)"
-                    " were replaced with U+FFFD",
-                    True,
-                ))
+                chunk.problems.setdefault(
+                    i,
+                    (
+                        "undecodable_text",
+                        f"column {column!r}: bytes that are not UTF-8 at byte {exc.start} ({v[exc.start : exc.start + 4]!r}...)"
+                        " were replaced with U+FFFD",
+                        True,
+                    ),
+                )
     return out
 
 
@@ -135,7 +138,9 @@ def score_file(
     try:
         same = (
             STDIO not in (str(in_path), str(out_path))
-            and out_path.exists() and in_path.exists() and os.path.samefile(in_path, out_path)
+            and out_path.exists()
+            and in_path.exists()
+            and os.path.samefile(in_path, out_path)
         )
     except OSError:
         same = False
@@ -152,12 +157,12 @@ def score_file(
         for param, col in (("text_column", text_column), ("hs_column", hs_column)):
             if col is not None and col not in columns:
                 available = ", ".join(map(repr, columns[:50])) + (" ..." if len(columns) > 50 else "")
-                raise ColumnNotFoundError(f"{param}: column {col!r} not found in {str(in_path)!r}; available columns: {available}")
+                raise ColumnNotFoundError(
+                    f"{param}: column {col!r} not found in {str(in_path)!r}; available columns: {available}"
+                )
         clash = [c for c in OUTPUT_COLUMNS if c in columns]
         if clash:
-            raise OptionError(
-                f"input: already has output column(s) {', '.join(map(repr, clash))}; rename them before scoring"
-            )
+            raise OptionError(f"input: already has output column(s) {', '.join(map(repr, clash))}; rename them before scoring")
         ti = columns.index(text_column)
         hi = None if hs_column is None else columns.index(hs_column)
 
@@ -178,6 +183,7 @@ def score_file(
             texts = _decoded(chunk.column(ti), chunk, text_column)
             if hi is None:
                 return texts, None
+            assert hs_column is not None  # hi is its index
             codes, numeric = hs_codes_as_text(_decoded(chunk.column(hi), chunk, hs_column))
             if numeric and not numeric_hs:
                 numeric_hs = True

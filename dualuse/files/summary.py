@@ -15,6 +15,7 @@ ALL_STATUSES = STATUSES + FILE_STATUSES
 #: At most this many row problems are kept (with line numbers) in the summary.
 MAX_LISTED_PROBLEMS = 20
 
+
 @dataclass
 class ScoreSummary:
     """What a :func:`score_file` run did."""
@@ -55,7 +56,11 @@ class ScoreSummary:
             f"scored {self.rows:,} rows from {self.input} ({self.input_format}) into {self.output} ({self.output_format})"
             f" in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)",
             f"flagged: {self.flagged:,} rows"
-            + (" (" + ", ".join(f"{c} {n:,}" for c, n in sorted(self.categories.items()) if c != "none") + ")" if self.flagged else "")
+            + (
+                " (" + ", ".join(f"{c} {n:,}" for c, n in sorted(self.categories.items()) if c != "none") + ")"
+                if self.flagged
+                else ""
+            )
             + f"; not flagged (none): {self.categories.get('none', 0):,}; needs review: {self.needs_review:,}",
             "status: " + ", ".join(f"{s} {self.statuses[s]:,}" for s in ALL_STATUSES if self.statuses.get(s)),
         ]
@@ -74,10 +79,18 @@ class ScoreSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "input": self.input, "output": self.output, "input_format": self.input_format,
-            "output_format": self.output_format, "rows": self.rows, "seconds": self.seconds,
-            "statuses": dict(self.statuses), "categories": dict(self.categories),
-            "needs_review": self.needs_review, "blank_lines": self.blank_lines,
-            "dropped_keys": self.dropped_keys, "truncated": self.truncated, "problems": list(self.problems),
+            "input": self.input,
+            "output": self.output,
+            "input_format": self.input_format,
+            "output_format": self.output_format,
+            "rows": self.rows,
+            "seconds": self.seconds,
+            "statuses": dict(self.statuses),
+            "categories": dict(self.categories),
+            "needs_review": self.needs_review,
+            "blank_lines": self.blank_lines,
+            "dropped_keys": self.dropped_keys,
+            "truncated": self.truncated,
+            "problems": list(self.problems),
             "warnings": list(self.warnings),
         }

@@ -73,7 +73,7 @@ class Writer:
         except OSError as exc:
             raise OutputWriteError(f"output: cannot write {str(self.output)!r}: {exc.strerror or exc}") from None
 
-    def write(self, chunk: Chunk, out: dict[str, list[Any]]) -> None:
+    def write(self, chunk: Chunk, out: dict[str, Any]) -> None:
         self._guard(self._write, chunk, out)
         self.rows += chunk.n
 
@@ -84,11 +84,11 @@ class Writer:
     def abort(self) -> None:
         try:
             self._close()
-        except Exception:  # noqa: BLE001 - best effort: the temp file goes away below anyway
+        except Exception:
             pass
         self.dest.abort()
 
-    def _write(self, chunk: Chunk, out: dict[str, list[Any]]) -> None:  # pragma: no cover - abstract
+    def _write(self, chunk: Chunk, out: dict[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _close(self) -> None:  # pragma: no cover - abstract
@@ -127,12 +127,13 @@ class _TextWriter(Writer):
         self.fh = io.TextIOWrapper(
             self.dest.fh, encoding="utf-8", errors="dualuse.replace_surrogates", newline="", write_through=False
         )
+        self._detached = False
 
     def _close(self) -> None:
-        if self.fh is not None:
-            fh, self.fh = self.fh, None
-            fh.flush()
-            fh.detach()  # the destination closes (or, for stdout, keeps) the binary file
+        if not self._detached:
+            self._detached = True
+            self.fh.flush()
+            self.fh.detach()  # the destination closes (or, for stdout, keeps) the binary file
 
 
 class _DelimitedWriter(_TextWriter):
@@ -147,8 +148,8 @@ class _DelimitedWriter(_TextWriter):
     def _cells(self, row: list[str]) -> list[str]:
         return [guard_formula(c) for c in row] if self.formula_guard else row
 
-    def _write(self, chunk: Chunk, out: dict[str, list[Any]]) -> None:
-        if chunk.all_text:
+    def _write(self, chunk: Chunk, out: dict[str, Any]) -> None:
+        if chunk.all_text and chunk.rows is not None:
             rows = chunk.rows
         else:  # JSON values (numbers, nulls, objects) and Parquet values as text
             rows = [[_text_value(v) for v in r] for r in chunk.row_lists()]
@@ -214,7 +215,7 @@ class _JsonLinesWriter(_TextWriter):
         super().__init__(output, columns)
         self.keys = columns + list(OUTPUT_COLUMNS)
 
-    def _write(self, chunk: Chunk, out: dict[str, list[Any]]) -> None:
+    def _write(self, chunk: Chunk, out: dict[str, Any]) -> None:
         keys = self.keys
         conf = [None if c != c else c for c in out["confidence"].tolist()]
         outs = zip(*(conf if name == "confidence" else out[name] for name in OUTPUT_COLUMNS))
@@ -254,7 +255,7 @@ class _ParquetWriter(Writer):
         except (UnicodeError, pa.ArrowException):  # lone surrogates cannot be stored as UTF-8
             return pa.array(_clean_text(values), type=pa.string())
 
-    def _write(self, chunk: Chunk, out: dict[str, list[Any]]) -> None:
+    def _write(self, chunk: Chunk, out: dict[str, Any]) -> None:
         pa = self.pa
         arrays = []
         if chunk.batch is not None:

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..categories import CATEGORIES
-from .sources_intl import INTL_TRAINING_SOURCES, read_intl_sources
 from .sources import (
     EvalRow,
     Row,
@@ -51,6 +50,7 @@ from .sources import (
     text_key,
     unsettled_reason,
 )
+from .sources_intl import INTL_TRAINING_SOURCES, read_intl_sources
 
 __all__ = [
     "TRAINING_SOURCES",

@@ -39,8 +39,6 @@ def _check_texts(X: object, name: str = "X") -> list[str]:
     return texts
 
 
-
-
 class TextClassifier(ClassifierMixin, BaseEstimator):
     """Word (1-2) + character (2-5, within word boundaries) TF-IDF with logistic regression.
 
@@ -231,7 +229,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         """The most probable class per text (an element of :attr:`classes_`)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-    def top_features(self, features: sparse.csr_matrix, categories: Sequence[str | None], top_k: int = 5) -> list[list[tuple[str, float]]]:
+    def top_features(
+        self, features: sparse.csr_matrix, categories: Sequence[str | None], top_k: int = 5
+    ) -> list[list[tuple[str, float]]]:
         """Per row of a :meth:`features` matrix, the ``top_k`` features that raise that row's
         category's log-odds most (value x coefficient relative to the mean class); ``[]`` for ``None``."""
         rel = self.relative_coef()
@@ -242,12 +242,11 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             if category is None:
                 out.append([])
                 continue
-            cols = indices[indptr[row]:indptr[row + 1]]
-            contrib = data[indptr[row]:indptr[row + 1]] * rel[index[category]][cols]
+            cols = indices[indptr[row] : indptr[row + 1]]
+            contrib = data[indptr[row] : indptr[row + 1]] * rel[index[category]][cols]
             order = np.argsort(-contrib)[:top_k]
             out.append([(str(self.feature_names_[cols[j]]), float(contrib[j])) for j in order if contrib[j] > 0])
         return out
-
 
     def to_linear_model(self) -> LinearTextModel:
         """The fitted arrays as the lean runtime scorer (:class:`~dualuse.linear_model.LinearTextModel`),
@@ -262,10 +261,21 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("classifier: only word + char_wb models can be converted (char_ngram_range is None)")
         if len(lr.classes_) < 3:
             raise ValueError("classifier: a binary logistic regression has one coefficient row; the scorer is multinomial")
-        common = {"input": "content", "lowercase": False, "strip_accents": None, "preprocessor": None, "binary": False,
-                  "sublinear_tf": True, "use_idf": True, "norm": "l2", "dtype": np.float32}
-        checks = [(word, {**common, "analyzer": "word", "tokenizer": None, "stop_words": None,
-                          "token_pattern": WORD_TOKEN_PATTERN}), (char, {**common, "analyzer": "char_wb"})]
+        common = {
+            "input": "content",
+            "lowercase": False,
+            "strip_accents": None,
+            "preprocessor": None,
+            "binary": False,
+            "sublinear_tf": True,
+            "use_idf": True,
+            "norm": "l2",
+            "dtype": np.float32,
+        }
+        checks = [
+            (word, {**common, "analyzer": "word", "tokenizer": None, "stop_words": None, "token_pattern": WORD_TOKEN_PATTERN}),
+            (char, {**common, "analyzer": "char_wb"}),
+        ]
         for vectorizer, wanted in checks:
             wrong = {k: getattr(vectorizer, k) for k, v in wanted.items() if getattr(vectorizer, k) != v}
             if wrong:

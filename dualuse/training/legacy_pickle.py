@@ -29,7 +29,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-
 from .._version import __version__
 from ..categories import CATEGORIES
 from ..errors import ModelCompatibilityError, ModelIntegrityError
@@ -78,13 +77,21 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-
 # --------------------------------------------------------------------------- saving
 
 
-def save_pickle_model(model: Any, directory: str | Path, *, model_id: str, fusion: FusionConfig, corpus_sha256: str,
-               taxonomy_sha256: str, taxonomy_version: str, training: dict | None = None,
-               metrics: dict | None = None) -> ModelManifest:
+def save_pickle_model(
+    model: Any,
+    directory: str | Path,
+    *,
+    model_id: str,
+    fusion: FusionConfig,
+    corpus_sha256: str,
+    taxonomy_sha256: str,
+    taxonomy_version: str,
+    training: dict | None = None,
+    metrics: dict | None = None,
+) -> ModelManifest:
     """Pickle ``model`` (a fitted TextClassifier) into a format-1 ``directory`` with its manifest.
 
     Only to produce format-1 directories for the converter's tests; models are saved in
@@ -145,9 +152,7 @@ def read_manifest(directory: str | Path) -> ModelManifest:
         return ModelManifest.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ModelIntegrityError(
-            f"model manifest {path}: field {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        ) from None
+        raise ModelIntegrityError(f"model manifest {path}: field {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
 def _verify_file(directory: Path, manifest: ModelManifest) -> bytes:
@@ -210,8 +215,23 @@ _ALLOWED_GLOBALS = {
     ("copyreg", "_reconstructor"),
     ("builtins", "object"),
 }
-_NUMPY_SCALAR_TYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
-                       "uint32", "uint64", "bool_", "object_", "str_", "bytes_"}
+_NUMPY_SCALAR_TYPES = {
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool_",
+    "object_",
+    "str_",
+    "bytes_",
+}
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -240,7 +260,9 @@ def load_pickle_model(directory: str | Path) -> FittedModel:
     _check_versions(manifest)
     classifier = _unpickle(payload)
     if not isinstance(classifier, TextClassifier):
-        raise ModelIntegrityError(f"model file in {directory}: expected a dualuse TextClassifier, got {type(classifier).__name__}")
+        raise ModelIntegrityError(
+            f"model file in {directory}: expected a dualuse TextClassifier, got {type(classifier).__name__}"
+        )
     fusion_fields: dict[str, Any] = {k: v for k, v in manifest.fusion.items() if k in FusionConfig.__dataclass_fields__}
     if "max_chars" in fusion_fields:
         fusion_fields["max_chars"] = int(fusion_fields["max_chars"])
@@ -248,8 +270,6 @@ def load_pickle_model(directory: str | Path) -> FittedModel:
 
 
 # --------------------------------------------------------------------------- conversion
-
-
 
 
 def convert(source: str | Path, destination: str | Path) -> str:
@@ -275,6 +295,5 @@ def convert(source: str | Path, destination: str | Path) -> str:
         seed=int(manifest.training.get("seed", classifier.random_state)),
         training=manifest.training,
         metrics=manifest.metrics,
-        converted_from={"format_version": 1, "model_sha256": manifest.model_sha256,
-                        "sklearn_version": manifest.sklearn_version},
+        converted_from={"format_version": 1, "model_sha256": manifest.model_sha256, "sklearn_version": manifest.sklearn_version},
     )

@@ -138,6 +138,7 @@ def _mixed_label(*families: str) -> str:
 
 # --------------------------------------------------------------------------- labels
 
+
 def label_tnved10_2017(code: str, text: str) -> str | None:
     """LABELS.md family of an EAEU 2017 ten-digit line (HS 2017), or None when the line covers
     several families (8541 40 90: photovoltaic cells with other photosensitive devices)."""
@@ -168,6 +169,7 @@ def label_tw_2017(code: str, text_zh: str, text_en: str) -> str:
 
 
 # --------------------------------------------------------------------------- readers
+
 
 def read_tnved_hs6_ru(raw_dir: Path) -> IntlBuild:
     """EAEU nomenclature, HS 2022 six-digit subheadings in Russian, in file order."""

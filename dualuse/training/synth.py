@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import random
 import re as _re
-
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -33,22 +32,87 @@ __all__ = ["generate", "sample_pattern", "read_negatives", "short_forms", "short
 
 _SPECS = {
     "machine_tools": [
-        "X/Y/Z travel {a}/{b}/{c} mm", "spindle {rpm} rpm", "{kw} kW", "table {a}x{b} mm", "BT40", "BT50", "HSK-A63",
-        "{n}-axis", "ATC {t} tools", "max. swing {a} mm", "{t} t", "positioning accuracy 0.00{d} mm", "Fanuc 0i-MF",
-        "Siemens 828D", "new", "used, year {y}", "with coolant system", "complete with standard accessories",
+        "X/Y/Z travel {a}/{b}/{c} mm",
+        "spindle {rpm} rpm",
+        "{kw} kW",
+        "table {a}x{b} mm",
+        "BT40",
+        "BT50",
+        "HSK-A63",
+        "{n}-axis",
+        "ATC {t} tools",
+        "max. swing {a} mm",
+        "{t} t",
+        "positioning accuracy 0.00{d} mm",
+        "Fanuc 0i-MF",
+        "Siemens 828D",
+        "new",
+        "used, year {y}",
+        "with coolant system",
+        "complete with standard accessories",
     ],
     "microelectronics": [
-        "QFN-{p}", "LQFP-{p}", "BGA-{p}", "TSSOP-{p}", "SOT-23", "TO-220", "DIP-{p}", "SOIC-{p}", "{v}V", "{mhz} MHz",
-        "{mb}Mbit", "reel of {q}", "tape & reel", "tray", "tray of {q}", "tube of {q}", "cut tape", "RoHS", "date code {y}{w}", "lead-free", "industrial temp", "-40~85C",
+        "QFN-{p}",
+        "LQFP-{p}",
+        "BGA-{p}",
+        "TSSOP-{p}",
+        "SOT-23",
+        "TO-220",
+        "DIP-{p}",
+        "SOIC-{p}",
+        "{v}V",
+        "{mhz} MHz",
+        "{mb}Mbit",
+        "reel of {q}",
+        "tape & reel",
+        "tray",
+        "tray of {q}",
+        "tube of {q}",
+        "cut tape",
+        "RoHS",
+        "date code {y}{w}",
+        "lead-free",
+        "industrial temp",
+        "-40~85C",
     ],
     "optics": [
-        "{mm} mm", "f/{f}", "{x}x{mm}", "{nm} nm", "AR coated", "{res}x{res2}", "{um} um", "FOV {deg} deg", "IP67",
-        "range {km} km", "{w} W", "N-BK7", "dia. {mm} mm", "EFL {mm} mm", "waterproof", "with case",
-        "with strap", "with strap and cleaning cloth", "battery operated", "with batteries",
+        "{mm} mm",
+        "f/{f}",
+        "{x}x{mm}",
+        "{nm} nm",
+        "AR coated",
+        "{res}x{res2}",
+        "{um} um",
+        "FOV {deg} deg",
+        "IP67",
+        "range {km} km",
+        "{w} W",
+        "N-BK7",
+        "dia. {mm} mm",
+        "EFL {mm} mm",
+        "waterproof",
+        "with case",
+        "with strap",
+        "with strap and cleaning cloth",
+        "battery operated",
+        "with batteries",
     ],
     "none": [
-        "{v}V", "{w} W", "{mm} mm", "pack of {q}", "set of {n}", "black", "stainless steel", "{q} pcs", "new",
-        "size {n}", "{kg} kg", "EU plug", "model {code}", "white", "OEM",
+        "{v}V",
+        "{w} W",
+        "{mm} mm",
+        "pack of {q}",
+        "set of {n}",
+        "black",
+        "stainless steel",
+        "{q} pcs",
+        "new",
+        "size {n}",
+        "{kg} kg",
+        "EU plug",
+        "model {code}",
+        "white",
+        "OEM",
     ],
 }
 _QTY = ["", "", "", "{q} pcs", "qty {q}", "{q} units", "1 set", "{q} PCS", "x{q}", "{q} шт", "{q}台", "{q}个"]
@@ -57,25 +121,43 @@ _PREFIX = ["", "", "", "Item {n}: ", "P/N {code} ", "Line {n} - ", "{code} ", "P
 
 def _fill(template: str, rng: random.Random) -> str:
     values = {
-        "a": rng.choice([300, 500, 600, 850, 1000, 1270, 1600]), "b": rng.choice([400, 500, 600, 800]),
-        "c": rng.choice([400, 500, 600, 700]), "rpm": rng.choice([6000, 8000, 10000, 12000, 15000, 24000]),
-        "kw": rng.choice([5.5, 7.5, 11, 15, 18.5, 22]), "n": rng.randint(2, 9), "t": rng.choice([16, 20, 24, 30, 40, 100]),
-        "d": rng.randint(2, 8), "y": rng.randint(2008, 2025), "p": rng.choice([8, 14, 16, 20, 32, 48, 64, 100, 144, 256]),
-        "v": rng.choice([1.8, 3.3, 5, 12, 24, 220, 600, 1200]), "mhz": rng.choice([8, 16, 48, 100, 168, 480]),
-        "mb": rng.choice([1, 4, 16, 64, 128, 512]), "q": rng.choice([1, 2, 5, 10, 50, 100, 250, 1000, 3000]),
-        "w": rng.choice([1, 2, 10, 50, 100, 500, 1000, 3000]), "mm": rng.choice([6, 12.7, 25, 25.4, 35, 50, 75, 100]),
-        "f": rng.choice([1.0, 1.2, 1.4, 2.8, 4]), "x": rng.choice([4, 6, 8, 10, 12, 20]), "nm": rng.choice([532, 633, 905, 1064, 1550]),
-        "res": rng.choice([160, 256, 384, 640, 1280]), "res2": rng.choice([120, 192, 288, 512, 1024]),
-        "um": rng.choice([12, 17, 25]), "deg": rng.choice([6, 12, 24, 45]), "km": rng.choice([1, 3, 5, 10]),
-        "kg": rng.choice([0.5, 1, 5, 25]), "w2": 0, "code": _random_code(rng),
+        "a": rng.choice([300, 500, 600, 850, 1000, 1270, 1600]),
+        "b": rng.choice([400, 500, 600, 800]),
+        "c": rng.choice([400, 500, 600, 700]),
+        "rpm": rng.choice([6000, 8000, 10000, 12000, 15000, 24000]),
+        "kw": rng.choice([5.5, 7.5, 11, 15, 18.5, 22]),
+        "n": rng.randint(2, 9),
+        "t": rng.choice([16, 20, 24, 30, 40, 100]),
+        "d": rng.randint(2, 8),
+        "y": rng.randint(2008, 2025),
+        "p": rng.choice([8, 14, 16, 20, 32, 48, 64, 100, 144, 256]),
+        "v": rng.choice([1.8, 3.3, 5, 12, 24, 220, 600, 1200]),
+        "mhz": rng.choice([8, 16, 48, 100, 168, 480]),
+        "mb": rng.choice([1, 4, 16, 64, 128, 512]),
+        "q": rng.choice([1, 2, 5, 10, 50, 100, 250, 1000, 3000]),
+        "w": rng.choice([1, 2, 10, 50, 100, 500, 1000, 3000]),
+        "mm": rng.choice([6, 12.7, 25, 25.4, 35, 50, 75, 100]),
+        "f": rng.choice([1.0, 1.2, 1.4, 2.8, 4]),
+        "x": rng.choice([4, 6, 8, 10, 12, 20]),
+        "nm": rng.choice([532, 633, 905, 1064, 1550]),
+        "res": rng.choice([160, 256, 384, 640, 1280]),
+        "res2": rng.choice([120, 192, 288, 512, 1024]),
+        "um": rng.choice([12, 17, 25]),
+        "deg": rng.choice([6, 12, 24, 45]),
+        "km": rng.choice([1, 3, 5, 10]),
+        "kg": rng.choice([0.5, 1, 5, 25]),
+        "w2": 0,
+        "code": _random_code(rng),
     }
     return template.format(**values)
 
 
 def _random_code(rng: random.Random) -> str:
     letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
-    return "".join(rng.choice(letters) for _ in range(rng.randint(1, 3))) + str(rng.randint(10, 99999)) + rng.choice(
-        ["", "", "-" + str(rng.randint(1, 9)), rng.choice(letters)]
+    return (
+        "".join(rng.choice(letters) for _ in range(rng.randint(1, 3)))
+        + str(rng.randint(10, 99999))
+        + rng.choice(["", "", "-" + str(rng.randint(1, 9)), rng.choice(letters)])
     )
 
 
@@ -91,7 +173,7 @@ def sample_pattern(regex: str, rng: random.Random) -> str:
     return "".join(out).upper() + suffix
 
 
-def _emit(items, rng, out, sre_parse) -> None:  # noqa: ANN001 - private parser types
+def _emit(items, rng, out, sre_parse) -> None:
     for op, arg in items:
         name = str(op)
         if name == "LITERAL":
@@ -196,8 +278,6 @@ def generate(
             yield _dress(phrase, "none", rng, None), "none", "synthetic:negative"
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # Short trader forms of tariff lines: traders type "metal lathe", "binoculars",
 # "transistors", not "Machine-tools; lathes (including turning centres) for removing metal".
@@ -215,14 +295,63 @@ _CUT = _re.compile(
 _METAL = _re.compile(r"\bfor (?:working|removing|finishing|forming|cutting)? ?metals?\b|\bfor working metal\b", _re.IGNORECASE)
 _LEAD = _re.compile(r"^(?:(?:other|and|but|being|as|n\.e\.s|goods specified|machines|apparatus|parts|accessories)\b\s*)+")
 _STOP = {
-    "other", "others", "parts", "part", "parts and accessories", "accessories", "new", "used", "articles", "goods",
-    "products", "horizontal", "vertical", "numerically controlled", "other than numerically controlled", "machines",
-    "machine", "apparatus", "appliances", "instruments", "equipment", "devices", "of a kind", "n.e.c", "unmounted",
-    "mounted", "electric", "electrical", "manual", "automatic", "material", "materials", "metal", "metals", "plates",
-    "sheets", "tools", "filter", "filters", "controller", "controllers", "programmable", "objective", "astronomical",
-    "mountings therefor", "plates thereof", "polarising material", "compound optical", "electrically erasable", "machine-tools", "machine tools", "elements", "assemblies", "units", "sets", "entirely",
+    "other",
+    "others",
+    "parts",
+    "part",
+    "parts and accessories",
+    "accessories",
+    "new",
+    "used",
+    "articles",
+    "goods",
+    "products",
+    "horizontal",
+    "vertical",
+    "numerically controlled",
+    "other than numerically controlled",
+    "machines",
+    "machine",
+    "apparatus",
+    "appliances",
+    "instruments",
+    "equipment",
+    "devices",
+    "of a kind",
+    "n.e.c",
+    "unmounted",
+    "mounted",
+    "electric",
+    "electrical",
+    "manual",
+    "automatic",
+    "material",
+    "materials",
+    "metal",
+    "metals",
+    "plates",
+    "sheets",
+    "tools",
+    "filter",
+    "filters",
+    "controller",
+    "controllers",
+    "programmable",
+    "objective",
+    "astronomical",
+    "mountings therefor",
+    "plates thereof",
+    "polarising material",
+    "compound optical",
+    "electrically erasable",
+    "machine-tools",
+    "machine tools",
+    "elements",
+    "assemblies",
+    "units",
+    "sets",
+    "entirely",
 }
-
 
 
 def _head(segment: str) -> list[str]:

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
@@ -43,8 +42,7 @@ from ..engine import Engine
 from ..fusion import FusionConfig, fuse
 from ..model import FittedModel
 from ..normalize import fold
-from ..persistence import save_model
-from ..persistence import load_model
+from ..persistence import load_model, save_model
 from ..taxonomy import Taxonomy, default_taxonomy
 from .corpus import ENGLISH_TRAINING_SOURCES
 from .estimator import TextClassifier
@@ -270,9 +268,8 @@ def train(
     taxonomy = taxonomy or default_taxonomy()
     t0 = time.perf_counter()
     frame = training_frame(data_dir, taxonomy, seed=seed)
-    corpus_sha = hashlib.sha256(
-        "\n".join(frame["label"] + "\t" + frame["text"]).encode("utf-8")
-    ).hexdigest()
+    corpus_sha = hashlib.sha256("\n".join(frame["label"] + "\t" + frame["text"]).encode("utf-8")).hexdigest()
+
     def make_classifier() -> TextClassifier:
         return clone(classifier) if classifier is not None else TextClassifier(random_state=seed)
 
