@@ -38,6 +38,7 @@ __all__ = [
     "read_uk_trader_terms",
     "read_uk_parcel_lines",
     "read_cbp_rulings",
+    "read_kicad_parts",
 ]
 
 
@@ -333,7 +334,7 @@ def read_cn2025(raw_dir: Path) -> tuple[list[Row], list[Row]]:
 class EvalRow:
     row: Row
     match_text: str  # the text the "not settled" phrase rules look at
-    hs: HSCode
+    hs: HSCode | None  # None for a source without HS codes (its label comes with the source)
     eu_code: bool
 
 
@@ -411,6 +412,26 @@ def read_cbp_rulings(raw_dir: Path) -> list[EvalRow]:
         text = normalise_space(rec["description"])
         hs = parse_hs_code(rec["hts_code"], param="hts_code")
         out.append(EvalRow(Row(text, _label(hs, text), source, hs.digits), text, hs, False))
+    return out
+
+
+def read_kicad_parts(raw_dir: Path) -> list[EvalRow]:
+    """KiCad symbol-library parts (part number and distributor-style description), in file order.
+
+    The only evaluation source without HS codes: its ``label`` column was derived from the
+    KiCad library each symbol belongs to, per LABELS.md (see the folder's SOURCE.md), and is
+    taken as it is (a label outside the four categories fails the build). ``code`` stays empty
+    (the ``part`` column is a part number, not an HS code) and the "not settled" rules look at
+    the text alone. CC BY-SA 4.0: evaluation only, its SOURCE.md travels with every copy.
+    """
+    source = "kicad-symbols-parts-eval"
+    out = []
+    for line, rec in enumerate(_read_csv(raw_dir / source / "kicad_parts_eval.csv"), start=2):
+        label = rec["label"].strip()
+        if label not in CATEGORIES:
+            raise ValueError(f"{source}: line {line}: expected a label among {list(CATEGORIES)}, got {label!r}")
+        text = normalise_space(rec["text"])
+        out.append(EvalRow(Row(text, label, source, ""), text, None, False))
     return out
 
 
