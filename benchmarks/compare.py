@@ -706,7 +706,7 @@ def render_markdown(rep: dict) -> str:
     L.append("Macro-F1 per set (classes present in truth or predictions, `dualuse.training.evaluate.metrics`); speed and size per contender.")
     L.append("")
     short = {"uk_trader_terms": "UK trader terms", "us_hts_2024": "US HTS 2024", "uk_parcel_lines": "UK parcel lines",
-             "cbp_rulings": "CBP rulings", DEV_NAME: "dev lines (tuning set)"}
+             "cbp_rulings": "CBP rulings", "kicad_parts": "KiCad parts", DEV_NAME: "dev lines (tuning set)"}
     head = ["contender", *[short.get(s, s) for s in sets], "mean (eval)", short[DEV_NAME], "rows/s", "latency p50 / p99 ms",
             "peak RSS MiB", "size MiB", "load s", "train s"]
     L.append("| " + " | ".join(head) + " |")
