@@ -739,6 +739,7 @@ def render_markdown(rep: dict) -> str:
         "us_hts_2024": "US HTS 2024",
         "uk_parcel_lines": "UK parcel lines",
         "cbp_rulings": "CBP rulings",
+        "kicad_parts": "KiCad parts",
         DEV_NAME: "dev lines (tuning set)",
     }
     head = [

@@ -24,8 +24,10 @@ EVAL_FILES = (
     "eval/uk_trader_terms.csv",
     "eval/uk_parcel_lines.csv",
     "eval/cbp_rulings.csv",
+    "eval/kicad_parts.csv",
 )
-
+#: Evaluation sets whose source has no HS codes: ``code`` is empty, labels come with the source.
+NO_CODE_FILES = ("eval/kicad_parts.csv",)
 
 
 def test_raw_sources_are_in_the_checkout() -> None:
@@ -125,7 +127,10 @@ def test_files_well_formed(built: tuple[Path, dict[str, int]], corpus: list[dict
         rows = corpus if name.startswith("corpus") else _read(built[0] / name)
         for r in rows:
             assert r["label"] in CATEGORIES
-            assert r["code"].isdigit() and 4 <= len(r["code"]) <= 10, (name, r)
+            if name in NO_CODE_FILES:
+                assert r["code"] == "", (name, r)
+            else:
+                assert r["code"].isdigit() and 4 <= len(r["code"]) <= 10, (name, r)
             assert r["text"] and r["text"] == r["text"].strip()
             assert "  " not in r["text"]
 
@@ -222,13 +227,44 @@ def test_label_counts_plausible(built: tuple[Path, dict[str, int]], corpus: list
     assert all(terms[c] > 10 for c in CATEGORIES)
 
 
+def test_kicad_parts_evaluation_only(built: tuple[Path, dict[str, int]], corpus: list[dict[str, str]]) -> None:
+    """The KiCad set keeps its source labels (counts as in its SOURCE.md), carries its licence
+    note, and never reaches the training corpus."""
+    assert "kicad-symbols-parts-eval" not in {r["source"] for r in corpus}
+    rows = _read(built[0] / "eval/kicad_parts.csv")
+    assert {r["source"] for r in rows} == {"kicad-symbols-parts-eval"}
+    assert Counter(r["label"] for r in rows) == {"microelectronics": 3706, "none": 828}
+    note = (RAW / "kicad-symbols-parts-eval" / "SOURCE.md").read_text(encoding="utf-8")
+    assert "CC BY-SA 4.0" in note and "KiCad symbol library contributors" in note
+
+
+def test_kicad_parts_bad_label_fails(tmp_path: Path) -> None:
+    from dualuse.training.sources import read_kicad_parts
+
+    folder = tmp_path / "kicad-symbols-parts-eval"
+    folder.mkdir()
+    (folder / "kicad_parts_eval.csv").write_text(
+        "text,label,library,part\nX1 made-up op amp  SOIC-8,microelectronics,Lib,X1\nY2 widget,gadget,Lib,Y2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match=r"line 3: .*got 'gadget'"):
+        read_kicad_parts(tmp_path)
+    (folder / "kicad_parts_eval.csv").write_text(
+        "text,label,library,part\nX1 made-up op amp  SOIC-8,microelectronics,Lib,X1\n", encoding="utf-8"
+    )
+    (row,) = read_kicad_parts(tmp_path)
+    assert row.row.as_tuple() == ("X1 made-up op amp SOIC-8", "microelectronics", "kicad-symbols-parts-eval", "")
+    assert row.hs is None
+
+
 def test_unsettled_items_left_out(built: tuple[Path, dict[str, int]]) -> None:
     for name in EVAL_FILES:
         for r in _read(built[0] / name):
             assert not r["code"].startswith(("9012", "3818")), (name, r)
             if name != "eval/us_hts_2024.csv":  # HTS rules look at the national text only
                 eu = name.startswith("eval/uk_")
-                assert unsettled_reason(r["text"], parse_hs_code(r["code"]), eu_code=eu) is None, (name, r)
+                code = parse_hs_code(r["code"]) if r["code"] else None
+                assert unsettled_reason(r["text"], code, eu_code=eu) is None, (name, r)
     dropped = _read(built[0] / "eval/dropped/dropped_rows.csv")
     reasons = Counter(d["reason"].split(" (")[0] for d in dropped)
     assert reasons["equal to a training text"] > 0

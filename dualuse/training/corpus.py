@@ -9,6 +9,7 @@
     eval/uk_trader_terms.csv           evaluation only: HMRC trader search terms
     eval/uk_parcel_lines.csv           evaluation only: UK fast-parcel declaration lines
     eval/cbp_rulings.csv               evaluation only: US CBP CROSS ruling subjects
+    eval/kicad_parts.csv               evaluation only: KiCad symbol-library parts (no HS code)
     eval/dropped/dropped_rows.csv      evaluation rows left out, with the reason
 
 Every data file has the columns ``text,label,source,code`` (the ``dropped`` logs add a
@@ -16,7 +17,9 @@ Every data file has the columns ``text,label,source,code`` (the ``dropped`` logs
 order (the order of the source files, then the order of the rows inside each file). Labels
 come from the codes via :func:`dualuse.hs.hs_family` per LABELS.md; the national-line rules
 (853710, 852589) read the row's description (for the CN 2025 tree and the US HTS, the part
-below the HS-6 subheading, since heading texts speak for every line under them).
+below the HS-6 subheading, since heading texts speak for every line under them). The one
+exception is the KiCad parts set, which has no HS codes: its labels come with the source
+(derived from the KiCad library of each part, per LABELS.md) and its ``code`` is empty.
 
 The evaluation sources are parsed here and nowhere else; nothing in this module was written or
 tuned from their rows, and they never enter the training corpus. Every evaluation set leaves
@@ -44,6 +47,7 @@ from .sources import (
     read_cn2023,
     read_cn2025,
     read_hs2022,
+    read_kicad_parts,
     read_uk_parcel_lines,
     read_uk_trader_terms,
     read_us_hts,
@@ -75,6 +79,7 @@ EVALUATION_SOURCES: tuple[str, ...] = (
     "us-hts-2024-basic",
     "uk-fpo-parcel-descriptions",
     "us-cbp-cross-rulings-sample",
+    "kicad-symbols-parts-eval",
 )
 #: Column order of every derived data file.
 COLUMNS: tuple[str, ...] = ("text", "label", "source", "code")
@@ -86,6 +91,7 @@ EVAL_FILES: tuple[str, ...] = (
     "eval/uk_trader_terms.csv",
     "eval/uk_parcel_lines.csv",
     "eval/cbp_rulings.csv",
+    "eval/kicad_parts.csv",
 )
 DROPPED_FILE = "eval/dropped/dropped_rows.csv"
 
@@ -168,6 +174,7 @@ def build_all(raw_dir: Path, out_dir: Path, *, verbose: bool = False) -> dict[st
         "eval/uk_trader_terms.csv": read_uk_trader_terms(raw_dir),
         "eval/uk_parcel_lines.csv": parcels,
         "eval/cbp_rulings.csv": read_cbp_rulings(raw_dir),
+        "eval/kicad_parts.csv": read_kicad_parts(raw_dir),
     }
 
     outputs: dict[str, list[Row]] = {CORPUS_FILE: training.rows}
@@ -202,16 +209,19 @@ def build_all(raw_dir: Path, out_dir: Path, *, verbose: bool = False) -> dict[st
     return counts
 
 
-def _print_summary(outputs: dict[str, list[Row]], training: TrainingBuild,
-                   dropped: list[tuple[str, ...]], invalid_parcels: int) -> None:
+def _print_summary(
+    outputs: dict[str, list[Row]], training: TrainingBuild, dropped: list[tuple[str, ...]], invalid_parcels: int
+) -> None:
     width = max(len(n) for n in outputs)
     print(f"{'file':<{width}}  {'rows':>6}  " + "  ".join(f"{c:>16}" for c in CATEGORIES))
     for name, rows in outputs.items():
         counts = _label_counts(rows)
         print(f"{name:<{width}}  {len(rows):>6}  " + "  ".join(f"{counts[c]:>16}" for c in CATEGORIES))
-    print(f"training: {training.duplicates} duplicate texts removed, {len(training.conflicts)} rows "
-          f"with conflicting labels dropped ({len({text_key(r.text) for r in training.conflicts})} texts), "
-          f"{len(training.mixed_groups)} lines with mixed families dropped")
+    print(
+        f"training: {training.duplicates} duplicate texts removed, {len(training.conflicts)} rows "
+        f"with conflicting labels dropped ({len({text_key(r.text) for r in training.conflicts})} texts), "
+        f"{len(training.mixed_groups)} lines with mixed families dropped"
+    )
     print(f"uk_parcel_lines: {invalid_parcels} records with an invalid commodity code skipped")
     by_reason = Counter((d[0], d[1], d[3]) for d in dropped)
     for (name, reason, label), n in sorted(by_reason.items()):

@@ -3,7 +3,10 @@
 For each set: accuracy, macro-F1 over the four categories, per-class precision / recall /
 F1, risk recall (rows of a family predicted as *that* family), false-alarm rate (rows of
 ``none`` flagged as any family) and the confusion matrix (rows = truth, columns =
-prediction, in :data:`~dualuse.CATEGORIES` order).
+prediction, in :data:`~dualuse.CATEGORIES` order). Beside them, ``calibration`` (mean
+confidence against accuracy, expected calibration error) over the whole set and
+``by_script``: the same figures per script of the text (:mod:`dualuse.training.reliability`),
+so a user sees where the figures hold and where the model is over-confident.
 
 Texts are scored **without** their HS codes: the labels are derived from those codes, so
 giving them to the classifier would measure the code lookup, not the text screening.
@@ -20,8 +23,18 @@ import pandas as pd
 from ..categories import CATEGORIES
 from ..engine import Engine
 from ..errors import OptionError
+from .reliability import SCRIPT_BUCKETS, by_script, calibration
 
-__all__ = ["evaluate", "metrics", "macro_f1", "format_report", "load_set", "EVAL_SETS", "SET_FILES"]
+__all__ = [
+    "evaluate",
+    "metrics",
+    "macro_f1",
+    "format_report",
+    "format_reliability",
+    "load_set",
+    "EVAL_SETS",
+    "SET_FILES",
+]
 
 #: Evaluation-only sets (name -> description). Never used for training or tuning.
 EVAL_SETS = {
@@ -29,6 +42,8 @@ EVAL_SETS = {
     "us_hts_2024": "US HTS 2024 10-digit lines, descriptions rebuilt from indents",
     "uk_parcel_lines": "UK fast-parcel declaration lines (almost all none)",
     "cbp_rulings": "US CBP CROSS ruling subjects (almost all none)",
+    "kicad_parts": "KiCad symbol-library parts: chips by part number and package, against modules, "
+    "connectors and passives (no HS codes)",
     "blind_invoice_lines": "invoice lines written from LABELS.md alone, blind to the taxonomy (data/blind/README.md)",
 }
 DEV_SET = "dev_invoice_lines"
@@ -39,9 +54,9 @@ DEV_SETS = {
     "dev_trade_terms": "short trade terms used for tuning (fusion fit): NOT a generalisation estimate",
     "dev_hard_negatives": "none-only look-alike invoice lines used for false-alarm analysis: NOT a generalisation estimate",
 }
-#: Where each set lives under the data directory (the first four are built by ``dualuse data build``).
+#: Where each set lives under the data directory (the ``eval/`` ones are built by ``dualuse data build``).
 SET_FILES = {
-    **{name: f"eval/{name}.csv" for name in ("uk_trader_terms", "us_hts_2024", "uk_parcel_lines", "cbp_rulings")},
+    **{name: f"eval/{name}.csv" for name in ("uk_trader_terms", "us_hts_2024", "uk_parcel_lines", "cbp_rulings", "kicad_parts")},
     "blind_invoice_lines": "blind/invoice_lines_blind.tsv",
     DEV_SET: "dev/invoice_lines.tsv",
     "dev_trade_terms": "dev/trade_terms.tsv",
@@ -148,18 +163,24 @@ def evaluate(
     for name in names:
         frame = load_set(data_dir, name)
         preds: list[str] = []
+        confidences: list[np.ndarray] = []
         texts = frame["text"].tolist()
         for start in range(0, len(texts), chunk_size):
             res = eng.score(texts[start : start + chunk_size])
             preds.extend(c if c is not None else "none" for c in res.category)
-        m = metrics(frame["label"].tolist(), preds)
+            confidences.append(np.asarray(res.confidence, dtype=float))
+        truth = frame["label"].tolist()
+        conf = np.concatenate(confidences) if confidences else np.zeros(0)
+        m = metrics(truth, preds)
         m["description"] = EVAL_SETS.get(name) or DEV_SETS[name]
+        m["calibration"] = calibration(np.asarray(truth, dtype=object) == np.asarray(preds, dtype=object), conf)
+        m["by_script"] = by_script(texts, truth, preds, conf, metrics)
         report["sets"][name] = m
     return report
 
 
 def format_report(report: dict) -> str:
-    """A compact text table of the headline figures."""
+    """A compact text table of the headline figures, then the per-script reliability table."""
     lines = [f"{'set':<20} {'n':>6} {'acc':>7} {'macroF1':>8} {'riskRec':>8} {'FA':>7}"]
     for name, m in report["sets"].items():
         rr = "-" if m["risk_recall"] is None else f"{m['risk_recall']:.3f}"
@@ -167,4 +188,31 @@ def format_report(report: dict) -> str:
         lines.append(f"{name:<20} {m['n']:>6} {m['accuracy']:>7.3f} {m['macro_f1']:>8.3f} {rr:>8} {fa:>7}")
     p = report["provenance"]
     lines.append(f"model {p['model_id']}  taxonomy {p['taxonomy_version']}  fusion {p['fusion']}")
+    if any("by_script" in m for m in report["sets"].values()):
+        lines += ["", *format_reliability(report)]
     return "\n".join(lines)
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def format_reliability(report: dict) -> list[str]:
+    """The per-script table: headline figures, mean confidence, ECE and confident errors."""
+    lines = [
+        "reliability by script of the text (conf: mean confidence; ECE: 10 equal-width bins; "
+        "confErr: share wrong at conf >= 0.95)",
+        f"{'set':<20} {'script':<10} {'n':>6} {'acc':>7} {'macroF1':>8} {'FA':>7} {'conf':>6} {'ECE':>6} {'confErr':>8}",
+    ]
+    for name, m in report["sets"].items():
+        if "by_script" not in m:
+            continue
+        entries = [("all", m)] + [(k, m["by_script"][k]) for k in SCRIPT_BUCKETS if k in m["by_script"]]
+        for bucket, b in entries:
+            c = b["calibration"]
+            lines.append(
+                f"{name:<20} {bucket:<10} {b['n']:>6} {b['accuracy']:>7.3f} {b['macro_f1']:>8.3f} "
+                f"{_fmt(b['false_alarm_rate'], '.3%'):>7} {_fmt(c['mean_confidence'], '.3f'):>6} "
+                f"{_fmt(c['ece'], '.3f'):>6} {_fmt(c['confident_errors'], '.3%'):>8}"
+            )
+    return lines

@@ -38,6 +38,7 @@ __all__ = [
     "read_uk_trader_terms",
     "read_uk_parcel_lines",
     "read_cbp_rulings",
+    "read_kicad_parts",
 ]
 
 
@@ -137,24 +138,34 @@ UNSETTLED_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, pattern in (
         ("laser diodes", r"\blaser[\s-]*diodes?\b|\bdiode[\s-]*lasers?\b"),
         ("magnetic chucks", r"\b(?:electro-?)?magnet(?:ic)?\s+chucks?\b"),
-        ("ball screws and linear guides",
-         r"\bball[\s-]*screws?\b|\b(?:ball\s+or\s+)?roller[\s-]*screws?\b"
-         r"|\blinear[\s-]+(?:motion[\s-]+)?(?:guides?|guideways?|guide[\s-]+rails?)\b"),
-        ("bare silicon wafers",
-         r"\b(?:bare|blank|prime|polished|silicon|si|soi|monocrystalline[\s-]+silicon)[\s-]+wafers?\b"),
-        ("MEMS microphones and SAW filters",
-         r"\bmems\b[^;]{0,30}?\bmicrophones?\b|\bmicrophones?\b[^;]{0,30}?\bmems\b"
-         r"|\bsaw[\s-]+(?:filters?|resonators?|duplexers?)\b|\bsurface[\s-]+acoustic[\s-]+wave\b"),
-        ("SFP/optical transceivers",
-         r"\b(?:q?sfp(?:\+|28|56|-dd)?|xfp|cfp[248]?|gbic)(?:\b|(?<=\+))"
-         r"|\b(?:optical|optic|fib(?:re|er)(?:[\s-]+optic)?)[\s-]+transceivers?\b"
-         r"|\btransceivers?\b[^;]{0,20}?\b(?:optical|fib(?:re|er))\b"),
+        (
+            "ball screws and linear guides",
+            r"\bball[\s-]*screws?\b|\b(?:ball\s+or\s+)?roller[\s-]*screws?\b"
+            r"|\blinear[\s-]+(?:motion[\s-]+)?(?:guides?|guideways?|guide[\s-]+rails?)\b",
+        ),
+        ("bare silicon wafers", r"\b(?:bare|blank|prime|polished|silicon|si|soi|monocrystalline[\s-]+silicon)[\s-]+wafers?\b"),
+        (
+            "MEMS microphones and SAW filters",
+            r"\bmems\b[^;]{0,30}?\bmicrophones?\b|\bmicrophones?\b[^;]{0,30}?\bmems\b"
+            r"|\bsaw[\s-]+(?:filters?|resonators?|duplexers?)\b|\bsurface[\s-]+acoustic[\s-]+wave\b",
+        ),
+        (
+            "SFP/optical transceivers",
+            r"\b(?:q?sfp(?:\+|28|56|-dd)?|xfp|cfp[248]?|gbic)(?:\b|(?<=\+))"
+            r"|\b(?:optical|optic|fib(?:re|er)(?:[\s-]+optic)?)[\s-]+transceivers?\b"
+            r"|\btransceivers?\b[^;]{0,20}?\b(?:optical|fib(?:re|er))\b",
+        ),
         ("electron microscopes", r"\belectron[\s-]+microscopes?\b"),
-        ("laser levels", r"\blaser[\s-]+(?:levels?|levell?ers?)\b|\b(?:cross|multi)[\s-]*line[\s-]+lasers?\b"
-                         r"|\brotary[\s-]+lasers?\b|\bself[\s-]+levell?ing[\s-]+lasers?\b"),
-        ("IR thermometers",
-         r"\b(?:ir|infra[\s-]?red|non[\s-]?contact)[\s-]+(?:\w+[\s-]+)?thermometers?\b"
-         r"|\b(?:ir|infra[\s-]?red|optical|radiation)[\s-]+pyrometers?\b"),
+        (
+            "laser levels",
+            r"\blaser[\s-]+(?:levels?|levell?ers?)\b|\b(?:cross|multi)[\s-]*line[\s-]+lasers?\b"
+            r"|\brotary[\s-]+lasers?\b|\bself[\s-]+levell?ing[\s-]+lasers?\b",
+        ),
+        (
+            "IR thermometers",
+            r"\b(?:ir|infra[\s-]?red|non[\s-]?contact)[\s-]+(?:\w+[\s-]+)?thermometers?\b"
+            r"|\b(?:ir|infra[\s-]?red|optical|radiation)[\s-]+pyrometers?\b",
+        ),
     )
 )
 
@@ -206,6 +217,7 @@ def unsettled_reason(text: str, code: HSCode | None, *, eu_code: bool = False) -
 
 
 # --------------------------------------------------------------------------- readers
+
 
 def _read_csv(path: Path, *, encoding: str = "utf-8", delimiter: str = ",") -> list[dict[str, str]]:
     with open(path, encoding=encoding, newline="") as handle:
@@ -311,9 +323,7 @@ def read_cn2025(raw_dir: Path) -> tuple[list[Row], list[Row]]:
             continue
         leaves = []
         j = i + 1
-        while j < len(nodes) and nodes[j].heading == node.heading and (
-            i == node.heading or nodes[j].indent > node.indent
-        ):
+        while j < len(nodes) and nodes[j].heading == node.heading and (i == node.heading or nodes[j].indent > node.indent):
             if nodes[j].leaf:
                 leaves.append(j)
             j += 1
@@ -333,7 +343,7 @@ def read_cn2025(raw_dir: Path) -> tuple[list[Row], list[Row]]:
 class EvalRow:
     row: Row
     match_text: str  # the text the "not settled" phrase rules look at
-    hs: HSCode
+    hs: HSCode | None  # None for a source without HS codes (its label comes with the source)
     eu_code: bool
 
 
@@ -411,6 +421,26 @@ def read_cbp_rulings(raw_dir: Path) -> list[EvalRow]:
         text = normalise_space(rec["description"])
         hs = parse_hs_code(rec["hts_code"], param="hts_code")
         out.append(EvalRow(Row(text, _label(hs, text), source, hs.digits), text, hs, False))
+    return out
+
+
+def read_kicad_parts(raw_dir: Path) -> list[EvalRow]:
+    """KiCad symbol-library parts (part number and distributor-style description), in file order.
+
+    The only evaluation source without HS codes: its ``label`` column was derived from the
+    KiCad library each symbol belongs to, per LABELS.md (see the folder's SOURCE.md), and is
+    taken as it is (a label outside the four categories fails the build). ``code`` stays empty
+    (the ``part`` column is a part number, not an HS code) and the "not settled" rules look at
+    the text alone. CC BY-SA 4.0: evaluation only, its SOURCE.md travels with every copy.
+    """
+    source = "kicad-symbols-parts-eval"
+    out = []
+    for line, rec in enumerate(_read_csv(raw_dir / source / "kicad_parts_eval.csv"), start=2):
+        label = rec["label"].strip()
+        if label not in CATEGORIES:
+            raise ValueError(f"{source}: line {line}: expected a label among {list(CATEGORIES)}, got {label!r}")
+        text = normalise_space(rec["text"])
+        out.append(EvalRow(Row(text, label, source, ""), text, None, False))
     return out
 
 
