@@ -190,8 +190,10 @@ class Engine:
             cached = memo.get(text)
             if cached is None:
                 norm = normalize(text)
-                visible = bool(norm.text.strip())
-                cached = (norm.text, self.matcher.match_normalized(norm, text) if visible else None)
+                match = self.matcher.match_normalized(norm, text) if norm.text.strip() else None
+                # the model reads what the matcher read: leet letters, reversed runs (see MatchResult)
+                reading = match.model_text if match is not None and match.model_text is not None else norm.text
+                cached = (reading, match)
                 memo.put(text, cached)
             f.folded, f.match = cached
             if f.match is None:  # only invisible / control characters

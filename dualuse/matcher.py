@@ -38,6 +38,7 @@ from typing import NamedTuple
 from ._automaton import PREFIX_CHARS, SEPARATOR_MARK, Accept, KeyScanner, Trie, pattern_prefixes
 from .categories import FAMILIES
 from .normalize import Normalized, fold, normalize
+from .readings import alternate_readings, merge_readings
 from .taxonomy import Taxonomy
 
 __all__ = ["KeywordMatch", "ExclusionHit", "MatchResult", "KeywordMatcher"]
@@ -127,10 +128,11 @@ _MAX_REMEMBERED_STARTS = 200_000
 # * a cheap check first: a leet character right next to a Latin letter (one C-level scan;
 #   ordinary words and separate numbers such as "10 mm" or "2 kW" stop here);
 # * a token (a run of [a-z0-9@$]) is a leet candidate only if it has at least 3 Latin
-#   letters and more letters than leet characters, no digit that leetspeak does not use
-#   (2, 6, 8, 9), no two digits in a row, and no ordinary match or pattern touched it:
-#   codes such as 1C, 50C, 4K, BT40, 16K20, CK6150, XC7Z020, STM32F407, IRF540, 3-9x40
-#   are never re-read, and few ordinary rows get past this step;
+#   letters, no digit that leetspeak does not use (2, 6, 8, 9), and no ordinary match or
+#   pattern touched it: codes such as 1C, 50C, 4K, BT40, 16K20, CK6150, XC7Z020, STM32F407,
+#   IRF540, 3-9x40 are never re-read, and few ordinary rows get past this step. A dense
+#   token (as many leet characters as letters, or two digits in a row: "1m4g3r",
+#   "c0ntr0113r") is read only where one term covers the whole token, never a part of it;
 # * the Latin terms are matched a second time with an expression in which each letter of
 #   a term also accepts its leet forms (``i`` -> ``[i1]``); ``1`` reads as ``i`` or ``l``,
 #   which one fixed de-leeting map could not do ("b1nocu1ars");
@@ -145,8 +147,10 @@ _LEET_CHARS = "013457@$"
 _LEET_READ = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 # class first, neighbour checked by look-around: several times faster than "[a-z][0-9]|..."
 _LEET_HINT = re.compile(r"[013457@$](?<=[a-z].)|[013457@$](?=[a-z])")
-# codes, not words: a digit leetspeak does not use (2, 6, 8, 9) or two digits in a row
-_CODE_LIKE = re.compile(r"[2689]|\d\d")
+# codes, not words: a digit leetspeak does not use (2, 6, 8, 9)
+_NOT_LEET = re.compile(r"[2689]")
+# dense leet (two digits in a row): read only where a term spans the whole token
+_CODE_LIKE = re.compile(r"\d\d")
 # a whole token with a leet character next to a letter somewhere in it
 _LEET_TOKEN = re.compile(r"(?<![a-z0-9@$])[a-z0-9@$]*?(?:[a-z][013457@$]|[013457@$][a-z])[a-z0-9@$]*")
 #: canonical form for looking up a leet reading: leet characters read, and l read as i
@@ -216,6 +220,9 @@ class MatchResult:
     matches: tuple[KeywordMatch, ...]
     exclusions: tuple[ExclusionHit, ...]
     family_scores: dict[str, float] = field(default_factory=dict)
+    #: what the text model reads when a second reading found terms (leet letters read, terms
+    #: of reversed or hidden-split text added); None: the folded text as it is
+    model_text: str | None = None
 
     @property
     def families(self) -> set[str]:
@@ -568,7 +575,18 @@ class KeywordMatcher:
         return [self.match(t) for t in texts]
 
     def match_normalized(self, norm: Normalized, original: str) -> MatchResult:
-        """Match a text already normalised with :func:`dualuse.normalize.normalize`."""
+        """Match a text already normalised with :func:`dualuse.normalize.normalize`,
+        with the second readings of :mod:`dualuse.readings` (hidden characters, RLO runs)."""
+        result = self._match_one(norm, original)
+        readings = alternate_readings(original)
+        if not readings:
+            return result
+        merged = merge_readings(original, norm.text, result, readings,
+                                lambda shown: self._match_one(normalize(shown), shown), self.family_scores)
+        assert isinstance(merged, MatchResult)
+        return merged
+
+    def _match_one(self, norm: Normalized, original: str) -> MatchResult:
         result = self._match_reading(norm, original)
         for form in _INVERTED_TERMS:
             inverted = form.match(norm.text)
@@ -628,7 +646,7 @@ class KeywordMatcher:
                 matches = [x for x in matches if x.subcategory != m.subcategory]
                 matches.append(KeywordMatch(m.kind, m.term, m.subcategory, m.family, m.language, m.weight, start, end, whole))
         matches.sort(key=lambda m: (m.start, m.end))
-        return MatchResult(tuple(matches), tuple(hits), self.family_scores(matches))
+        return MatchResult(tuple(matches), tuple(hits), self.family_scores(matches), result.model_text)
 
     def _match_reading(self, norm: Normalized, original: str) -> MatchResult:
         """One reading of a text: terms, patterns, leet terms, then exclusions."""
@@ -687,9 +705,13 @@ class KeywordMatcher:
                 matches.append(KeywordMatch("pattern", rule.pattern_id, rule.subcategory, rule.family, "any", rule.weight,
                                             start, end, original[start:end]))
                 pattern_spans.append((s_f, e_f))
+        model_text = None
         if self._leet_trie is not None and _LEET_HINT.search(folded) is not None:  # cheap check first
             taken = term_spans + pattern_spans + [(s, e) for (_, s, e) in exclusions]
-            matches.extend(self._leet_matches(norm, original, taken))
+            leet, read = self._leet_matches(norm, original, taken)
+            matches.extend(leet)
+            if read:  # the model reads the letters, as it does for the plain spelling
+                model_text = "".join(read.get(i, c) for i, c in enumerate(folded))
         hits: list[ExclusionHit] = []
         dropped: set[int] = set()  # indices into `matches` cancelled by a text or head phrase
         for e, s_f, e_f in exclusions:
@@ -706,7 +728,7 @@ class KeywordMatcher:
         if dropped:
             matches = [m for i, m in enumerate(matches) if i not in dropped]
         matches.sort(key=lambda m: (m.start, m.end))
-        return MatchResult(tuple(matches), tuple(hits), self.family_scores(matches))
+        return MatchResult(tuple(matches), tuple(hits), self.family_scores(matches), model_text)
 
     def _hidden_exclusions(
         self,
@@ -749,23 +771,27 @@ class KeywordMatcher:
                     matches[:] = [k for k in matches if k not in hidden]
         return found
 
-    def _leet_matches(self, norm: Normalized, original: str, taken: list[tuple[int, int]]) -> list[KeywordMatch]:
-        """Terms written with leet digits inside words (see the comment at _LEET_FORMS)."""
+    def _leet_matches(
+        self, norm: Normalized, original: str, taken: list[tuple[int, int]]
+    ) -> tuple[list[KeywordMatch], dict[int, str]]:
+        """Terms written with leet digits inside words (see the comment at _LEET_FORMS),
+        and the letter each leet character of a found term was read as (folded index)."""
         folded = norm.text
-        candidates: list[tuple[int, int]] = []
+        candidates: list[tuple[int, int, bool]] = []  # token span, whole-token only
         for t in _LEET_TOKEN.finditer(folded):
             token = t.group()
             n_leet = sum(token.count(c) for c in _LEET_CHARS)
             n_letters = sum(1 for c in token if "a" <= c <= "z")
-            if n_letters < 3 or n_letters <= n_leet or _CODE_LIKE.search(token):
+            if n_letters < 3 or _NOT_LEET.search(token):
                 continue
             ts, te = t.span()
             if any(s < te and ts < e for s, e in taken):  # a part number or an ordinary match
                 continue
-            candidates.append((ts, te))
+            candidates.append((ts, te, n_letters <= n_leet or _CODE_LIKE.search(token) is not None))
         if not candidates:
-            return []
+            return [], {}
         out: list[KeywordMatch] = []
+        read: dict[int, str] = {}
         assert self._leet_trie is not None
         resume = 0
         # no first-character guard and no plural in this reading: every word start is tried
@@ -783,12 +809,19 @@ class KeywordMatcher:
             key = next((k for k in self._leet_keys.get(raw_key.translate(_LEET_CANON), ()) if _leet_compatible(raw_key, k)), None)
             if key is None:
                 continue
-            replaced = [i for i, k in zip(at, key) if folded[i] != k]
-            if not replaced or not all(any(cs <= i < ce for cs, ce in candidates) for i in replaced):
+            replaced = {i: k for i, k in zip(at, key) if folded[i] != k}
+
+            def readable(i: int, s_f: int = s_f, e_f: int = e_f) -> bool:
+                # a dense token (as many leet characters as letters, or digits in a row)
+                # counts only when the term covers all of it: "micr0c0ntr0113r"
+                return any(cs <= i < ce and (not whole or (s_f <= cs and ce <= e_f)) for cs, ce, whole in candidates)
+
+            if not replaced or not all(readable(i) for i in replaced):
                 continue  # an ordinary spelling, or a leet character outside a candidate word
             entries = self._entries[key]
             if any(e.kind == "exclusion" for e in entries):  # consumed its span; cancels nothing
                 continue
+            read.update(replaced)
             start, end = norm.span(s_f, e_f)
             seen_subs: set[str] = set()
             for e in entries:
@@ -797,7 +830,7 @@ class KeywordMatcher:
                     out.append(
                         KeywordMatch("term", e.text, e.subcategory, e.family, e.language, e.weight, start, end, original[start:end])
                     )
-        return out
+        return out, read
 
     def family_scores(self, matches: Iterable[KeywordMatch]) -> dict[str, float]:
         """Keyword evidence per family: summed weights of distinct matches, capped.

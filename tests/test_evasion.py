@@ -70,8 +70,30 @@ EVASIONS = [
     ("mach1n1ng centre", "machine_tools", "machining centre"),
     ("m@chining centre", "machine_tools", "machining centre"),
     ("$TM microcontroll3r", "microelectronics", "microcontroller"),
+    ("micr0c0ntr0113r", "microelectronics", "microcontroller"),  # dense: the term covers the token
+    ("th3rm4l 1m4g3r", "optics", "thermal imager"),
+    # control characters and blank letters inside words (invisible, so removed)
+    ("la\x00the", "machine_tools", "lathe"),
+    ("FP\x7fGA", "microelectronics", "FPGA"),
+    ("micro\x1bcontroller", "microelectronics", "microcontroller"),
+    ("la\u3164the", "machine_tools", "lathe"),  # HANGUL FILLER
+    ("FP\u2800GA", "microelectronics", "FPGA"),  # BRAILLE PATTERN BLANK
+    ("la\u115fthe \u1160 \uffa0", "machine_tools", "lathe"),
+    ("CNC\x00lathe", "machine_tools", "lathe"),  # between words: read as a space too
+    ("binoculars\u3164thermal\u2800imager", "optics", "thermal imager"),
+    # right-to-left override: the run after it displays reversed
+    ("\u202erellortnocorcim", "microelectronics", "microcontroller"),
+    ("offer: \u202eehtal CNC\u202c, new", "machine_tools", "lathe"),
+    ("\u202eAGPF\u202c module", "microelectronics", "FPGA"),
+    # UTS #39 look-alikes (Unicode confusables data) and small capitals
+    ("\u03f9\u039d\u03f9", "machine_tools", "CNC"),  # Greek lunate sigma, Nu, lunate sigma
+    ("\ua730\u1d18\u0262\u1d00", "microelectronics", "FPGA"),  # small capitals
+    ("\u1d0d\u026a\u1d04\u0280\u1d0f\u1d04\u1d0f\u0274\u1d1b\u0280\u1d0f\u029f\u029f\u1d07\u0280", "microelectronics", "microcontroller"),
+    ("\u0251\u0455\u0456\u0441", "microelectronics", "ASIC"),  # Latin alpha, Cyrillic dze, i, es
+    ("mic\u0433ocont\u0433oller", "microelectronics", "microcontroller"),  # Cyrillic ghe in a Latin word
     # combinations
     ("m1cr\u043e\u200bcontroller", "microelectronics", "microcontroller"),
+    ("\u202erellort\x00nocorcim", "microelectronics", "microcontroller"),
     ("\uff54\uff48\uff13\uff52\uff4d\uff41\uff4c imager", "optics", "thermal imager"),
 ]
 
@@ -91,6 +113,33 @@ def test_evasion_still_matches(keyword_engine, text: str, family: str, plain: st
         assert text[e.start : e.end] == e.matched_text
 
 
+@pytest.fixture(scope="module")
+def default_engine():
+    import dualuse
+
+    return dualuse.default_engine()
+
+
+@pytest.mark.parametrize(("text", "family", "plain"), EVASIONS, ids=[repr(t)[1:-1] for t, _, _ in EVASIONS])
+def test_evasion_with_the_default_engine_is_flagged_or_reviewed(default_engine, text: str, family: str, plain: str) -> None:
+    """The embedded model must not talk a found term down to a silent ``none``.
+
+    The model reads what the matcher read (leet letters as letters, the terms of a reversed
+    or hidden-split reading), so an evasion fares like its plain spelling: flagged as the
+    family, or at least sent to review.
+    """
+    r = classify(text, engine=default_engine)
+    assert family in {e.family for e in r.matched_terms()}, [e.matched_text for e in r.matched_terms()]
+    assert r.category == family or r.needs_review, (r.category, r.probabilities)
+    for e in r.matched_terms():
+        assert text[e.start : e.end] == e.matched_text
+
+
+@pytest.mark.parametrize("text", ["b1nocu1ars", "1athe", "m1cr0c0ntr0ll3r", "\u202erellortnocorcim", "la\x00the", "FP\x7fGA"])
+def test_issue_spellings_are_flagged_by_the_default_engine(default_engine, text: str) -> None:
+    assert classify(text, engine=default_engine).category != "none"
+
+
 def test_leet_evidence_shows_the_original_spelling(keyword_engine) -> None:
     r = classify("Lot of 50 m1crocontroller units", engine=keyword_engine)
     (ev,) = [e for e in r.matched_terms() if e.term == "microcontroller"]
@@ -104,9 +153,8 @@ def test_leet_evidence_shows_the_original_spelling(keyword_engine) -> None:
 KNOWN_GAPS = [
     pytest.param("micr o controller", "microelectronics", "microcontroller", id="word-split-by-a-space"),
     pytest.param("mlcrocontroller", "microelectronics", "microcontroller", id="misspelling-l-for-i"),
-    pytest.param("\ua730\u1d18\u0262\u1d00", "microelectronics", "FPGA", id="small-capitals-without-decomposition"),
-    pytest.param("micr0c0ntr0113r", "microelectronics", "microcontroller", id="leet-with-more-digits-than-letters"),
-    pytest.param("th3rm4l 1m4g3r", "optics", "thermal imager", id="leet-with-as-many-digits-as-letters"),
+    pytest.param("FP6A", "microelectronics", "FPGA", id="leet-with-a-code-digit-6"),
+    pytest.param("8inoculars", "optics", "binoculars", id="leet-with-a-code-digit-8"),
 ]
 
 

@@ -17,7 +17,15 @@ from dualuse.normalize import fold, normalize, term_key
         pytest.param("F P G A", "fpga", id="spaced-acronym"),
         pytest.param("micro\u200bcontroller", "microcontroller", id="zero-width-removed"),
         pytest.param("lens\u202eabc", "lensabc", id="bidi-override-removed"),
-        pytest.param("a\x00b", "a b", id="nul-to-space"),
+        pytest.param("a\x00b", "ab", id="nul-removed"),
+        pytest.param("FP\x7fGA", "fpga", id="del-removed"),
+        pytest.param("la\u3164th\u2800e\u115f\u1160\uffa0", "lathe", id="blank-letters-removed"),
+        pytest.param("ab\tcd\x1fef", "ab cd ef", id="whitespace-controls-to-space"),
+        pytest.param("\u03f9\u039d\u03f9", "cnc", id="greek-lunate-sigma-before-nfkd"),
+        pytest.param("\ua730\u1d18\u0262\u1d00", "fpga", id="small-capitals"),
+        pytest.param("mic\u0433o", "micro", id="cyrillic-ghe-in-a-latin-word"),
+        pytest.param("\u0433\u043e\u0441\u0442", "\u0433oct", id="russian-word-keeps-ghe"),
+        pytest.param("\u03c3\u03bf\u03c6\u03b9\u03b1", "\u03c3o\u03c6ia", id="greek-word-keeps-sigma"),
         pytest.param("Ångström", "angstrom", id="accents-stripped"),
         pytest.param("Straße", "strasse", id="sharp-s-expands"),
         pytest.param("ﬁbre", "fibre", id="ligature-expands"),
@@ -37,6 +45,8 @@ def test_fold(text: str, folded: str) -> None:
         pytest.param("Станок ЧПУ", "чпу", id="cyrillic"),
         pytest.param("数控车床 lathe", "lathe", id="cjk"),
         pytest.param("C.N.C. lathe", "lathe", id="after-joined-acronym"),
+        pytest.param("a\x00\x7f\u3164b lathe", "lathe", id="hidden-removed-before"),
+        pytest.param("\u03f9\u039d\u03f9 lathe", "lathe", id="confusables-before"),
     ],
 )
 def test_spans_map_back_to_original(text: str, needle: str) -> None:
@@ -135,3 +145,58 @@ def test_traditional_and_simplified_give_the_same_keyword_matches() -> None:
         ]
         for m in t.matches:  # evidence quotes the original characters
             assert traditional[m.start:m.end] == m.matched_text
+
+
+# --------------------------------------------------------------------------- look-alikes (UTS #39)
+
+
+def _confusables_document() -> dict:
+    import json
+    from importlib import resources
+
+    return json.loads(resources.files("dualuse").joinpath("data", "confusables.json").read_text(encoding="utf-8"))
+
+
+def test_every_uts39_single_letter_lookalike_folds_to_its_latin_letter() -> None:
+    """All of the table: alone (or, for the basic Russian and Greek letters, inside a Latin word)."""
+    document = _confusables_document()
+    assert "Unicode" in document["licence"] and document["entries"] > 100
+    import unicodedata
+
+    for ch, letter in document["always"].items():
+        decomposed = unicodedata.normalize("NFKD", ch).casefold()
+        if len(decomposed) == 1 and "a" <= decomposed <= "z":
+            letter = decomposed  # a compatibility letter keeps its decomposition (long s is s)
+        if ch in "\u04c0\u04cf":
+            letter = "l"  # palochka, an I-or-l look-alike: the curated map reads it as l
+        assert fold(ch) == letter, (ch, hex(ord(ch)))
+        assert fold("x" + ch + "x") == "x" + letter + "x"
+    for ch, letter in document["mixed_script"].items():
+        assert fold("x" + ch + "x") == "x" + letter + "x", (ch, hex(ord(ch)))
+
+
+def test_lookalike_folding_keeps_spans_exact() -> None:
+    original = "\u03f9\u039d\u03f9 mic\u0433o\x00controller \ua730\u1d18\u0262\u1d00"
+    norm = normalize(original)
+    for needle, source in (("cnc", "\u03f9\u039d\u03f9"), ("microcontroller", "mic\u0433o\x00controller"), ("fpga", "\ua730\u1d18\u0262\u1d00")):
+        i = norm.text.index(needle)
+        s, e = norm.span(i, i + len(needle))
+        assert original[s:e] == source
+
+
+def test_confusables_table_matches_its_generator() -> None:
+    """The shipped table is what ``dualuse/data/make_confusables.py`` derives from the data."""
+    pytest.importorskip("confusable_homoglyphs")
+    import importlib.util
+    import json
+    from importlib import resources as res
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "dualuse" / "data" / "make_confusables.py"
+    spec = importlib.util.spec_from_file_location("make_confusables", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    raw = json.loads(res.files("confusable_homoglyphs").joinpath("confusables.json").read_text(encoding="utf-8"))
+    document = _confusables_document()
+    assert module.build_table(raw) == {"always": document["always"], "mixed_script": document["mixed_script"]}
