@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ._automaton import PREFIX_CHARS, SEPARATOR_MARK, Accept, KeyScanner, Trie, pattern_prefixes
 from .categories import FAMILIES
+from .match_result import ExclusionHit, KeywordMatch, MatchResult
 from .normalize import Normalized, fold, normalize
 from .readings import alternate_readings, merge_readings
 from .taxonomy import Taxonomy
@@ -179,56 +179,6 @@ def _script_of(term: str) -> str:
     return "lat"
 
 
-@dataclass(frozen=True, slots=True)
-class KeywordMatch:
-    """A term or pattern found in a text (span into the original string)."""
-
-    kind: str  # "term" or "pattern"
-    term: str  # the taxonomy term as written, or the pattern id
-    subcategory: str
-    family: str
-    language: str
-    weight: float
-    start: int
-    end: int
-    matched_text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExclusionHit:
-    """An exclusion phrase found in a text and the matches it cancelled."""
-
-    exclusion_id: str
-    phrase: str
-    families: tuple[str, ...]
-    scope: str
-    start: int
-    end: int
-    matched_text: str
-    cancelled: tuple[str, ...] = ()  # matched texts of the terms it cancelled (text and head scope)
-    spares: tuple[str, ...] = ()  # subcategories of its families it leaves standing
-
-    def cancels(self, match: KeywordMatch) -> bool:
-        """Whether this exclusion's families cover the match (its spared subcategories excepted)."""
-        return match.family in self.families and match.subcategory not in self.spares
-
-
-@dataclass(frozen=True, slots=True)
-class MatchResult:
-    """Everything the matcher found in one text."""
-
-    matches: tuple[KeywordMatch, ...]
-    exclusions: tuple[ExclusionHit, ...]
-    family_scores: dict[str, float] = field(default_factory=dict)
-    #: what the text model reads when a second reading found terms (leet letters read, terms
-    #: of reversed or hidden-split text added); None: the folded text as it is
-    model_text: str | None = None
-
-    @property
-    def families(self) -> set[str]:
-        return {m.family for m in self.matches}
-
-
 class _Entry(NamedTuple):
     """A term or an exclusion phrase as filed under its key (a tuple: thousands are made per build)."""
 
@@ -360,7 +310,8 @@ def _scripts(tries: dict[str, Trie]) -> tuple[_Script, ...]:
     rules = {"cjk": (False, _after_cjk), "cyr": (True, _after_stem), "lat": (True, _after_latin)}
     return tuple(
         _Script(_SCRIPT_BIT[name], tries[name], tries[name].firsts() or None, *rules[name])
-        for name in _SCRIPT_ORDER if tries[name]
+        for name in _SCRIPT_ORDER
+        if tries[name]
     )
 
 
@@ -439,10 +390,15 @@ class KeywordMatcher:
         tries = {"lat": Trie(), "cyr": Trie(), "cjk": Trie()}
         exclusion_tries = {"lat": Trie(), "cyr": Trie(), "cjk": Trie()}  # phrases alone
         exclusion_keys: set[str] = set()
-        terms = [_Entry("term", t.text, t.language, t.subcategory, t.family, t.weight)
-                 for t in taxonomy.term_entries(weak_weight=weak_weight)]
-        phrases = [_Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope, tuple(ex.spares))
-                   for ex in taxonomy.exclusions for lang, phrase in ex.phrases.items()]
+        terms = [
+            _Entry("term", t.text, t.language, t.subcategory, t.family, t.weight)
+            for t in taxonomy.term_entries(weak_weight=weak_weight)
+        ]
+        phrases = [
+            _Entry("exclusion", phrase, lang, ex.id, "", 0.0, tuple(ex.families), ex.scope, tuple(ex.spares))
+            for ex in taxonomy.exclusions
+            for lang, phrase in ex.phrases.items()
+        ]
         folded = _fold_all([e.text for e in terms + phrases])
         for entry, text in zip(terms, folded[: len(terms)], strict=True):
             self._add(entry, text, tries)
@@ -469,8 +425,9 @@ class KeywordMatcher:
         # only an alternation of the patterns that can start with its first characters is
         # tried (same order, same result). Those alternations compile when a text first needs
         # them: compiling them all up front would be most of the cost of building a matcher.
-        self._pattern_rules = [_PatternRule(p.id, sub.id, sub.family, p.weight, p.regex)
-                               for sub in taxonomy.subcategories for p in sub.patterns]
+        self._pattern_rules = [
+            _PatternRule(p.id, sub.id, sub.family, p.weight, p.regex) for sub in taxonomy.subcategories for p in sub.patterns
+        ]
         firsts = [r.first for r in self._pattern_rules]
         self._pattern_wildcard = tuple(i for i, first in enumerate(firsts) if first is None)
         chars = sorted({c for first in firsts if first for c in first})
@@ -581,8 +538,9 @@ class KeywordMatcher:
         readings = alternate_readings(original)
         if not readings:
             return result
-        merged = merge_readings(original, norm.text, result, readings,
-                                lambda shown: self._match_one(normalize(shown), shown), self.family_scores)
+        merged = merge_readings(
+            original, norm.text, result, readings, lambda shown: self._match_one(normalize(shown), shown), self.family_scores
+        )
         assert isinstance(merged, MatchResult)
         return merged
 
@@ -594,7 +552,9 @@ class KeywordMatcher:
                 return self._with_inverted_reading(result, inverted, norm, original)
         return result
 
-    def _with_inverted_reading(self, result: MatchResult, inverted: re.Match[str], norm: Normalized, original: str) -> MatchResult:
+    def _with_inverted_reading(
+        self, result: MatchResult, inverted: re.Match[str], norm: Normalized, original: str
+    ) -> MatchResult:
         """Add what the reading "B A" of a two-part term "A, B" or "A (B)" finds (see _INVERTED_TERMS).
 
         Terms found only in the inverted reading, and exclusions found in it, are reported
@@ -626,8 +586,17 @@ class KeywordMatcher:
                 hits = [h for h in hits if h.exclusion_id != x.exclusion_id]
             elif not spans_join(x) or x.exclusion_id in known:
                 continue
-            hit = ExclusionHit(x.exclusion_id, x.phrase, x.families, x.scope, start, end, whole,
-                               tuple(m.matched_text for m in result.matches if x.cancels(m)), x.spares)
+            hit = ExclusionHit(
+                x.exclusion_id,
+                x.phrase,
+                x.families,
+                x.scope,
+                start,
+                end,
+                whole,
+                tuple(m.matched_text for m in result.matches if x.cancels(m)),
+                x.spares,
+            )
             cancelling.append(hit)
             hits.append(hit)
 
@@ -673,7 +642,9 @@ class KeywordMatcher:
                         continue
                     seen_subs.add(e.subcategory)
                     matches.append(
-                        KeywordMatch("term", e.text, e.subcategory, e.family, e.language, e.weight, start, end, original[start:end])
+                        KeywordMatch(
+                            "term", e.text, e.subcategory, e.family, e.language, e.weight, start, end, original[start:end]
+                        )
                     )
                 term_spans.append((s_f, e_f))
         if term_spans and self._exclusions:
@@ -702,8 +673,19 @@ class KeywordMatcher:
                 # it, so it is m.lastgroup (no groupdict over 165 groups per match)
                 rule = self._pattern_rules[int(m.lastgroup[1:])]  # type: ignore[index]
                 start, end = norm.span(s_f, e_f)
-                matches.append(KeywordMatch("pattern", rule.pattern_id, rule.subcategory, rule.family, "any", rule.weight,
-                                            start, end, original[start:end]))
+                matches.append(
+                    KeywordMatch(
+                        "pattern",
+                        rule.pattern_id,
+                        rule.subcategory,
+                        rule.family,
+                        "any",
+                        rule.weight,
+                        start,
+                        end,
+                        original[start:end],
+                    )
+                )
                 pattern_spans.append((s_f, e_f))
         model_text = None
         if self._leet_trie is not None and _LEET_HINT.search(folded) is not None:  # cheap check first
@@ -724,7 +706,9 @@ class KeywordMatcher:
             idx = [i for i in idx if matches[i].subcategory not in e.spares]
             dropped.update(idx)
             cancelled = tuple(matches[i].matched_text for i in idx)
-            hits.append(ExclusionHit(e.subcategory, e.text, e.families, e.scope, start, end, original[start:end], cancelled, e.spares))
+            hits.append(
+                ExclusionHit(e.subcategory, e.text, e.families, e.scope, start, end, original[start:end], cancelled, e.spares)
+            )
         if dropped:
             matches = [m for i, m in enumerate(matches) if i not in dropped]
         matches.sort(key=lambda m: (m.start, m.end))
@@ -747,8 +731,11 @@ class KeywordMatcher:
         found: list[tuple[_Entry, int, int]] = []
         # a Latin or Cyrillic phrase can only start inside a term at a separator, so one-word
         # terms hide nothing; CJK has no separators, so CJK terms are always looked into
-        multi_word = [(s, e) for s, e in term_spans
-                      if _SEPARATOR_RUN.search(folded, s, e) is not None or any(_is_cjk(c) for c in folded[s:e])]
+        multi_word = [
+            (s, e)
+            for s, e in term_spans
+            if _SEPARATOR_RUN.search(folded, s, e) is not None or any(_is_cjk(c) for c in folded[s:e])
+        ]
         if not multi_word:
             return found
         term_spans = multi_word
@@ -828,7 +815,9 @@ class KeywordMatcher:
                 if e.subcategory not in seen_subs:
                     seen_subs.add(e.subcategory)
                     out.append(
-                        KeywordMatch("term", e.text, e.subcategory, e.family, e.language, e.weight, start, end, original[start:end])
+                        KeywordMatch(
+                            "term", e.text, e.subcategory, e.family, e.language, e.weight, start, end, original[start:end]
+                        )
                     )
         return out, read
 

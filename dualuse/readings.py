@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .match_result import ExclusionHit, KeywordMatch, MatchResult
 from .normalize import BLANK_LOOKALIKES, fold, is_hidden
 
 __all__ = ["Reading", "alternate_readings", "merge_readings"]
@@ -101,7 +102,6 @@ def merge_readings(
     text followed by the terms only the second readings found, so the words a reader sees
     reach the model too.
     """
-    from .matcher import ExclusionHit, KeywordMatch, MatchResult  # the matcher imports this module
 
     assert isinstance(first, MatchResult)
     matches = list(first.matches)
@@ -135,15 +135,37 @@ def merge_readings(
                 spans[key] = place(m.start, m.end, index, True)
             span = spans[key]
             if span is not None:
-                matches.append(KeywordMatch(m.kind, m.term, m.subcategory, m.family, m.language, m.weight,
-                                            span[0], span[1], original[span[0] : span[1]]))
+                matches.append(
+                    KeywordMatch(
+                        m.kind,
+                        m.term,
+                        m.subcategory,
+                        m.family,
+                        m.language,
+                        m.weight,
+                        span[0],
+                        span[1],
+                        original[span[0] : span[1]],
+                    )
+                )
                 added.append(fold(m.term) if m.kind == "term" else fold(original[span[0] : span[1]]))
         taken.extend(s for s in spans.values() if s is not None)
         for x in other.exclusions:
             span = place(x.start, x.end, index, False)
             if span is not None:
-                exclusions.append(ExclusionHit(x.exclusion_id, x.phrase, x.families, x.scope, span[0], span[1],
-                                               original[span[0] : span[1]], x.cancelled, x.spares))
+                exclusions.append(
+                    ExclusionHit(
+                        x.exclusion_id,
+                        x.phrase,
+                        x.families,
+                        x.scope,
+                        span[0],
+                        span[1],
+                        original[span[0] : span[1]],
+                        x.cancelled,
+                        x.spares,
+                    )
+                )
                 taken.append(span)
     if not added and len(exclusions) == len(first.exclusions):
         return first

@@ -88,7 +88,11 @@ EVASIONS = [
     # UTS #39 look-alikes (Unicode confusables data) and small capitals
     ("\u03f9\u039d\u03f9", "machine_tools", "CNC"),  # Greek lunate sigma, Nu, lunate sigma
     ("\ua730\u1d18\u0262\u1d00", "microelectronics", "FPGA"),  # small capitals
-    ("\u1d0d\u026a\u1d04\u0280\u1d0f\u1d04\u1d0f\u0274\u1d1b\u0280\u1d0f\u029f\u029f\u1d07\u0280", "microelectronics", "microcontroller"),
+    (
+        "\u1d0d\u026a\u1d04\u0280\u1d0f\u1d04\u1d0f\u0274\u1d1b\u0280\u1d0f\u029f\u029f\u1d07\u0280",
+        "microelectronics",
+        "microcontroller",
+    ),
     ("\u0251\u0455\u0456\u0441", "microelectronics", "ASIC"),  # Latin alpha, Cyrillic dze, i, es
     ("mic\u0433ocont\u0433oller", "microelectronics", "microcontroller"),  # Cyrillic ghe in a Latin word
     # combinations
@@ -186,12 +190,47 @@ def matcher_without_leet(keyword_engine) -> KeywordMatcher:
 
 
 CODES = [
-    "STM32F407VGT6", "XC7Z020-1CLG400C", "CK6150 lathe", "16K20", "BT40 tool holder", "3-9x40 scope", "VF-2",
-    "XC7K325T-2FFG900I", "IRF540N", "LM317T", "NE555P", "ATMEGA328P-PU", "ESP32-WROOM", "AT24C02", "SN74LVC1G14",
-    "Ti6Al4V bar", "SUS316L sheet", "AISI304", "6061-T6", "M3 screw", "A4 paper", "4K monitor", "50C SoC rated",
-    "1C chip", "5MP camera", "win10 laptop", "covid19 test", "h264 encoder", "usb3 hub", "mp3 player", "x64 PC",
-    "DDR4 3200", "Si3N4 ceramic", "l3harris radio", "ffp3 mask", "h3bo3 acid", "1kva ups", "4rpm motor",
-    "B00K5 and c4ts", "5tar wars t-shirt", "p4ss the s4lt",
+    "STM32F407VGT6",
+    "XC7Z020-1CLG400C",
+    "CK6150 lathe",
+    "16K20",
+    "BT40 tool holder",
+    "3-9x40 scope",
+    "VF-2",
+    "XC7K325T-2FFG900I",
+    "IRF540N",
+    "LM317T",
+    "NE555P",
+    "ATMEGA328P-PU",
+    "ESP32-WROOM",
+    "AT24C02",
+    "SN74LVC1G14",
+    "Ti6Al4V bar",
+    "SUS316L sheet",
+    "AISI304",
+    "6061-T6",
+    "M3 screw",
+    "A4 paper",
+    "4K monitor",
+    "50C SoC rated",
+    "1C chip",
+    "5MP camera",
+    "win10 laptop",
+    "covid19 test",
+    "h264 encoder",
+    "usb3 hub",
+    "mp3 player",
+    "x64 PC",
+    "DDR4 3200",
+    "Si3N4 ceramic",
+    "l3harris radio",
+    "ffp3 mask",
+    "h3bo3 acid",
+    "1kva ups",
+    "4rpm motor",
+    "B00K5 and c4ts",
+    "5tar wars t-shirt",
+    "p4ss the s4lt",
 ]
 
 

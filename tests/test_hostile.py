@@ -81,8 +81,11 @@ def test_input_of_exactly_max_chars_is_not_truncated(mini_engine) -> None:
         pytest.param("\u2066lathe\u2069 for metal", [("lathe", "machine_tools")], id="bidi-isolate"),
         pytest.param("\ufeffmicrocontroller", [("microcontroller", "microelectronics")], id="bom-prefix"),
         pytest.param("la\u200b\u200c\u200dthe", [("la\u200b\u200c\u200dthe", "machine_tools")], id="zero-width-inside"),
-        pytest.param("станок\u00a0ЧПУ lathe 车床", [("станок", "machine_tools"), ("lathe", "machine_tools"), ("车床", "machine_tools")],
-                     id="mixed-scripts"),
+        pytest.param(
+            "станок\u00a0ЧПУ lathe 车床",
+            [("станок", "machine_tools"), ("lathe", "machine_tools"), ("车床", "machine_tools")],
+            id="mixed-scripts",
+        ),
         pytest.param("ＦＰＧＡ芯片", [("ＦＰＧＡ", "microelectronics"), ("芯片", "microelectronics")], id="full-width-and-cjk"),
         pytest.param("\t\r\n\x0b\x0cCNC", [("CNC", "machine_tools")], id="whitespace-controls"),
         pytest.param("l\u0301a\u0308the", [("l\u0301a\u0308the", "machine_tools")], id="combining-marks"),
@@ -220,7 +223,9 @@ def _taxonomy_with_pattern(tmp_path: Path, regex: str) -> Path:
 
 @pytest.mark.parametrize("regex", ["(a+)+$", "(\\d*)*x", "(ab|a)(?=c)"])
 def test_unsafe_pattern_in_a_file_names_file_entry_and_problem(tmp_path, regex) -> None:
-    with pytest.raises(TaxonomyError, match=r"evil\.toml: invalid taxonomy: \[\[subcategory\]\] #1 \(id 'a\.one'\) field patterns\.0\.regex"):
+    with pytest.raises(
+        TaxonomyError, match=r"evil\.toml: invalid taxonomy: \[\[subcategory\]\] #1 \(id 'a\.one'\) field patterns\.0\.regex"
+    ):
         load_taxonomy(_taxonomy_with_pattern(tmp_path, regex))
 
 
@@ -249,8 +254,11 @@ def test_taxonomy_is_data_python_code_is_not_run(tmp_path) -> None:
     [
         pytest.param('terms.en = ["\\u200b"]', "empty after normalisation", id="invisible-term"),
         pytest.param('terms.en = ["' + "x" * 81 + '"]', "at most 80 characters", id="term-too-long"),
-        pytest.param('terms.en = ["lens"]\npatterns = [{ id = "p", regex = "' + "a" * 121 + '" }]', "at most 120 characters",
-                     id="pattern-too-long"),
+        pytest.param(
+            'terms.en = ["lens"]\npatterns = [{ id = "p", regex = "' + "a" * 121 + '" }]',
+            "at most 120 characters",
+            id="pattern-too-long",
+        ),
         pytest.param('terms.en = ["lens"]\nhs_prefixes = ["90; rm -rf"]', "hs_prefixes", id="bad-hs-prefix"),
     ],
 )
@@ -291,7 +299,9 @@ def test_conflicting_term_across_spellings_is_reported(tmp_path) -> None:
 
 def test_taxonomy_not_utf8_refused(tmp_path) -> None:
     path = tmp_path / "latin1.toml"
-    path.write_bytes((FIXTURES / "mini_taxonomy.toml").read_text(encoding="utf-8").replace("lathe", "läthe").encode("latin-1", "replace"))
+    path.write_bytes(
+        (FIXTURES / "mini_taxonomy.toml").read_text(encoding="utf-8").replace("lathe", "läthe").encode("latin-1", "replace")
+    )
     with pytest.raises(TaxonomyError, match="not UTF-8"):
         load_taxonomy(path)
 
@@ -331,8 +341,15 @@ def pickle_copy(small_classifier, tmp_path):
     from dualuse.fusion import FusionConfig
 
     dst = tmp_path / "model"
-    legacy.save_pickle_model(small_classifier, dst, model_id="small-test-model", fusion=FusionConfig(),
-                             corpus_sha256="0" * 64, taxonomy_sha256="0" * 64, taxonomy_version="0")
+    legacy.save_pickle_model(
+        small_classifier,
+        dst,
+        model_id="small-test-model",
+        fusion=FusionConfig(),
+        corpus_sha256="0" * 64,
+        taxonomy_sha256="0" * 64,
+        taxonomy_version="0",
+    )
     return dst
 
 
@@ -414,8 +431,11 @@ def test_deeply_nested_manifest_refused(pickle_copy) -> None:
         legacy.load_pickle_model(pickle_copy)
 
 
-@pytest.mark.parametrize("extra", [{"unknown": 1}, {"model_sha256": "../" * 21 + "a"}, {"fusion": {"max_chars": "x"}}],
-                         ids=["extra-field", "bad-hash", "bad-fusion"])
+@pytest.mark.parametrize(
+    "extra",
+    [{"unknown": 1}, {"model_sha256": "../" * 21 + "a"}, {"fusion": {"max_chars": "x"}}],
+    ids=["extra-field", "bad-hash", "bad-fusion"],
+)
 def test_manifest_fields_validated(pickle_copy, extra) -> None:
     manifest = json.loads((pickle_copy / "manifest.json").read_text())
     manifest.update(extra)

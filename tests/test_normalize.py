@@ -136,15 +136,18 @@ def test_traditional_and_simplified_give_the_same_keyword_matches() -> None:
     from dualuse.taxonomy import default_taxonomy
 
     matcher = KeywordMatcher(default_taxonomy())
-    for traditional, simplified in (("數控車床 CK6140", "数控车床 CK6140"), ("光學顯微鏡", "光学显微镜"),
-                                    ("雙筒望遠鏡", "双筒望远镜"), ("夜視儀", "夜视仪"), ("集成電路", "集成电路")):
+    for traditional, simplified in (
+        ("數控車床 CK6140", "数控车床 CK6140"),
+        ("光學顯微鏡", "光学显微镜"),
+        ("雙筒望遠鏡", "双筒望远镜"),
+        ("夜視儀", "夜视仪"),
+        ("集成電路", "集成电路"),
+    ):
         t, s = matcher.match(traditional), matcher.match(simplified)
         assert t.matches, traditional
-        assert [(m.term, m.family, m.start, m.end) for m in t.matches] == [
-            (m.term, m.family, m.start, m.end) for m in s.matches
-        ]
+        assert [(m.term, m.family, m.start, m.end) for m in t.matches] == [(m.term, m.family, m.start, m.end) for m in s.matches]
         for m in t.matches:  # evidence quotes the original characters
-            assert traditional[m.start:m.end] == m.matched_text
+            assert traditional[m.start : m.end] == m.matched_text
 
 
 # --------------------------------------------------------------------------- look-alikes (UTS #39)
@@ -178,7 +181,11 @@ def test_every_uts39_single_letter_lookalike_folds_to_its_latin_letter() -> None
 def test_lookalike_folding_keeps_spans_exact() -> None:
     original = "\u03f9\u039d\u03f9 mic\u0433o\x00controller \ua730\u1d18\u0262\u1d00"
     norm = normalize(original)
-    for needle, source in (("cnc", "\u03f9\u039d\u03f9"), ("microcontroller", "mic\u0433o\x00controller"), ("fpga", "\ua730\u1d18\u0262\u1d00")):
+    for needle, source in (
+        ("cnc", "\u03f9\u039d\u03f9"),
+        ("microcontroller", "mic\u0433o\x00controller"),
+        ("fpga", "\ua730\u1d18\u0262\u1d00"),
+    ):
         i = norm.text.index(needle)
         s, e = norm.span(i, i + len(needle))
         assert original[s:e] == source
