@@ -13,21 +13,30 @@ from .categories import CATEGORIES, Category
 from .defaults import default_engine, set_default_engine
 from .engine import ChunkResult, Engine
 from .errors import EmptyTextError, InputTypeError, InvalidHSCodeError, describe
+from .explain import TOP_FEATURES, evidence_records
 from .results import (
     Classification,
     ComponentScores,
-    EvidenceKind,
     ExclusionEvidence,
     HSEvidence,
     ModelFeatureEvidence,
     NoteEvidence,
     Provenance,
     RiskLevel,
-    Scope,
     TermEvidence,
 )
 
 __all__ = ["classify", "classify_batch", "default_engine", "set_default_engine", "to_classifications"]
+
+#: The pydantic evidence type of each ``kind`` of :func:`dualuse.explain.evidence_records`.
+_EVIDENCE_TYPES: dict[str, type] = {
+    "term": TermEvidence,
+    "pattern": TermEvidence,
+    "exclusion": ExclusionEvidence,
+    "hs_code": HSEvidence,
+    "model_feature": ModelFeatureEvidence,
+    "note": NoteEvidence,
+}
 
 
 def classify(text: str, *, hs_code: str | None = None, engine: Engine | None = None) -> Classification:
@@ -95,63 +104,13 @@ def to_classifications(
 ) -> list[Classification]:
     """Build pydantic results from a chunk's columnar results (rows must be ``ok``)."""
     provenance = Provenance(**engine.provenance())
-    explanations = engine.explanations(result, top_k=5)
+    explanations = engine.explanations(result, top_k=TOP_FEATURES)
     out = []
     for i in range(len(result)):
         f = result.facts[i]
         cat = result.category[i]
-        evidence: list = []
-        if f.match is not None:
-            for m in f.match.matches:
-                evidence.append(
-                    TermEvidence(
-                        kind=cast(EvidenceKind, m.kind),
-                        term=m.term,
-                        subcategory=m.subcategory,
-                        family=cast(Category, m.family),
-                        language=m.language,
-                        weight=m.weight,
-                        start=m.start,
-                        end=m.end,
-                        matched_text=m.matched_text,
-                    )
-                )
-            for x in f.match.exclusions:
-                evidence.append(
-                    ExclusionEvidence(
-                        exclusion_id=x.exclusion_id,
-                        phrase=x.phrase,
-                        families=cast(tuple[Category, ...], x.families),
-                        scope=cast(Scope, x.scope),
-                        start=x.start,
-                        end=x.end,
-                        matched_text=x.matched_text,
-                    )
-                )
-        if f.hs is not None:
-            evidence.append(
-                HSEvidence(
-                    raw=f.hs.raw,
-                    digits=f.hs.digits,
-                    hs6=f.hs.hs6,
-                    family=cast(Category, f.hs_family or "none"),
-                    ambiguous=f.hs_ambiguous,
-                    bridged_from=f.hs.bridged_from,
-                    note=f.hs.bridge_note,
-                    chpl_tier=result.chpl_tier[i],
-                    agrees_with_text=None if f.hs_ambiguous else (f.hs_family == result.text_category[i]),
-                    text_category=cast(Category | None, result.text_category[i]),
-                )
-            )
-        for feat, contrib in explanations[i]:
-            evidence.append(ModelFeatureEvidence(feature=feat, contribution=round(float(contrib), 6)))
-        if f.truncated:
-            evidence.append(
-                NoteEvidence(
-                    code="input_truncated",
-                    message=f"only the first {engine.fusion.max_chars} of {len(texts[i])} characters were screened",
-                )
-            )
+        # one evidence builder for classify and the batch outputs (dualuse.explain)
+        evidence = [_EVIDENCE_TYPES[r["kind"]](**r) for r in evidence_records(engine, result, i, explanations[i], len(texts[i]))]
         probs = {c: float(p) for c, p in zip(CATEGORIES, result.probabilities[i])}
         model_p = None
         if result.model_probabilities is not None:

@@ -21,6 +21,18 @@ column             dtype               meaning
 ``error``          string (NA)         why the row is not ``ok``
 =================  ==================  ==========================================================
 
+With ``explain=True`` three more columns follow (:data:`dualuse.explain.EXPLAIN_COLUMNS`),
+each equal to what :func:`dualuse.classify` returns for an ``ok`` row and NA/None for a row
+that was not screened:
+
+==================  ==============  ========================================================
+``review_reasons``  object (list)   ``Classification.review_reasons`` as a list of str
+``references``      object (list)   ``Classification.references`` (control-list entries)
+``evidence``        string (NA)     compact JSON list: ``[e.model_dump(mode="json") for e in
+                                    Classification.evidence]`` (terms with spans and weights,
+                                    exclusions, HS facts, top model features, notes)
+==================  ==============  ========================================================
+
 A bad row never raises and never shifts the others; bad arguments raise before any work.
 """
 
@@ -35,13 +47,24 @@ import numpy as np
 
 from .engine import ChunkResult, Engine
 from .errors import ColumnNotFoundError, InputTypeError, OptionError, describe
+from .explain import EXPLAIN_COLUMNS, evidence_json, explain_columns
+from .progress import chunk_progress
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 log = logging.getLogger("dualuse.batch")
 
-__all__ = ["score_frame", "score_columns", "OUTPUT_COLUMNS", "check_chunk_size", "hs_codes_as_text", "NUMERIC_HS_WARNING"]
+__all__ = [
+    "score_frame",
+    "score_columns",
+    "OUTPUT_COLUMNS",
+    "EXPLAIN_COLUMNS",
+    "output_columns",
+    "check_chunk_size",
+    "hs_codes_as_text",
+    "NUMERIC_HS_WARNING",
+]
 
 #: Said once per column when HS codes arrive as numbers (see :func:`hs_codes_as_text`).
 NUMERIC_HS_WARNING = (
@@ -61,6 +84,19 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "status",
     "error",
 )
+
+
+def output_columns(explain: bool) -> tuple[str, ...]:
+    """The columns the batch paths add: :data:`OUTPUT_COLUMNS`, then :data:`EXPLAIN_COLUMNS` with ``explain``."""
+    return OUTPUT_COLUMNS + EXPLAIN_COLUMNS if explain else OUTPUT_COLUMNS
+
+
+def check_explain(explain: object) -> bool:
+    """Validate the ``explain`` switch (a bool: a truthy string such as ``"no"`` must not turn it on)."""
+    if not isinstance(explain, bool):
+        raise OptionError(f"explain: expected True or False, got {describe(explain)}")
+    return explain
+
 
 #: At most this many distinct terms are listed in ``matched_terms`` (then ``|...``).
 MAX_LISTED_TERMS = 8
@@ -145,9 +181,19 @@ def result_columns(result: ChunkResult) -> dict[str, Any]:
     }
 
 
-def score_columns(engine: Engine, texts: Sequence[object], hs_codes: Sequence[object] | None) -> dict[str, Any]:
-    """Score one chunk and return its output columns (see :func:`result_columns`)."""
-    return result_columns(engine.score(texts, hs_codes))
+def score_columns(
+    engine: Engine, texts: Sequence[object], hs_codes: Sequence[object] | None, explain: bool = False
+) -> dict[str, Any]:
+    """Score one chunk and return its output columns (see :func:`result_columns`).
+
+    With ``explain``, also :data:`EXPLAIN_COLUMNS` (see :func:`dualuse.explain.explain_columns`):
+    lists, and evidence as a list of dicts per row, so that each writer picks its own encoding.
+    """
+    result = engine.score(texts, hs_codes)
+    cols = result_columns(result)
+    if explain:
+        cols.update(explain_columns(engine, result, texts))
+    return cols
 
 
 def _string_dtype():
@@ -156,15 +202,25 @@ def _string_dtype():
     return pd.StringDtype()
 
 
-def columns_to_frame_dict(cols: dict[str, Any], n: int) -> dict[str, Any]:
-    """Typed pandas arrays for the output columns (string / float64 / boolean, NA where missing)."""
+def columns_to_frame_dict(cols: dict[str, Any], n: int, explain: bool = False) -> dict[str, Any]:
+    """Typed pandas arrays for the output columns (string / float64 / boolean, NA where missing).
+
+    The explain columns: lists in object columns (``None`` where not screened) and the
+    evidence as a compact JSON string (a string column round-trips through every format).
+    """
     import pandas as pd
 
     sdt = _string_dtype()
     out: dict[str, Any] = {}
-    for name in OUTPUT_COLUMNS:
+    for name in output_columns(explain):
         values = cols[name]
-        if name == "confidence":
+        if name in ("review_reasons", "references"):
+            arr = np.empty(n, dtype=object)
+            arr[:] = list(values)  # element-wise: numpy would otherwise read the lists as a 2-D shape
+            out[name] = arr
+        elif name == "evidence":
+            out[name] = pd.array([evidence_json(v) for v in values], dtype=sdt) if n else pd.array([], dtype=sdt)
+        elif name == "confidence":
             out[name] = np.asarray(values, dtype="float64").reshape(n)
         elif name == "needs_review":
             out[name] = pd.array(list(values), dtype="boolean") if n else pd.array([], dtype="boolean")
@@ -180,11 +236,18 @@ def score_frame(
     hs_column: str | None = None,
     chunk_size: int = 20_000,
     engine: Engine | None = None,
+    explain: bool = False,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Screen the ``text_column`` of ``df`` (optionally with HS codes from ``hs_column``).
 
     Returns a new frame: ``df``'s rows (same index, order and length) and columns, plus
     :data:`OUTPUT_COLUMNS`. Ok rows equal :func:`dualuse.classify` with the same engine.
+    ``explain=True`` adds :data:`EXPLAIN_COLUMNS` (review reasons, control-list references
+    and the evidence as JSON; see the module docstring); off by default, as they multiply
+    the size of the output. ``progress=True`` shows progress per chunk: a ``tqdm`` bar
+    (notebook widget or terminal line) when tqdm is installed (``pip install
+    'dualuse[notebooks]'``), else a plain line on stderr (:class:`dualuse.progress.Progress`).
 
     Raises (before any scoring): :class:`~dualuse.errors.InputTypeError` when ``df`` is not a
     DataFrame (a Series must be wrapped: ``s.to_frame("text")``),
@@ -198,12 +261,16 @@ def score_frame(
         hint = "; wrap a Series with s.to_frame('text')" if isinstance(df, pd.Series) else ""
         raise InputTypeError(f"df: expected a pandas DataFrame, got {describe(df)}{hint}")
     chunk_size = check_chunk_size(chunk_size)
+    explain = check_explain(explain)
+    if not isinstance(progress, bool):
+        raise OptionError(f"progress: expected True or False, got {describe(progress)}")
     if engine is not None and not isinstance(engine, Engine):
         raise InputTypeError(f"engine: expected a dualuse.Engine or None, got {describe(engine)}")
     _check_column(df, text_column, "text_column")
     if hs_column is not None:
         _check_column(df, hs_column, "hs_column")
-    clash = [c for c in OUTPUT_COLUMNS if c in df.columns]
+    names = output_columns(explain)
+    clash = [c for c in names if c in df.columns]
     if clash:
         raise OptionError(
             f"df: already has output column(s) {', '.join(map(repr, clash))}; rename or drop them "
@@ -211,7 +278,7 @@ def score_frame(
         )
     n = len(df)
     if n == 0:
-        cols: dict[str, Any] = {name: [] for name in OUTPUT_COLUMNS}
+        cols: dict[str, Any] = {name: [] for name in names}
         cols["confidence"] = np.empty(0)
     else:
         eng = engine
@@ -227,14 +294,17 @@ def score_frame(
                 log.warning(NUMERIC_HS_WARNING.format(column=hs_column))
                 codes = np.asarray(converted, dtype=object)
         parts = []
-        for start in range(0, n, chunk_size):
-            stop = min(n, start + chunk_size)
-            parts.append(score_columns(eng, texts[start:stop].tolist(), None if codes is None else codes[start:stop].tolist()))
+        with chunk_progress(progress, total=n, label="dualuse score_frame") as bar:
+            for start in range(0, n, chunk_size):
+                stop = min(n, start + chunk_size)
+                chunk_codes = None if codes is None else codes[start:stop].tolist()
+                parts.append(score_columns(eng, texts[start:stop].tolist(), chunk_codes, explain))
+                bar.update(stop - start)
         if len(parts) == 1:
             cols = parts[0]
         else:
             cols = {}
-            for name in OUTPUT_COLUMNS:
+            for name in names:
                 if name == "confidence":
                     cols[name] = np.concatenate([p[name] for p in parts])
                 else:
@@ -242,8 +312,8 @@ def score_frame(
                     for p in parts:
                         merged.extend(p[name])
                     cols[name] = merged
-    added = pd.DataFrame(columns_to_frame_dict(cols, n), index=df.index)
+    added = pd.DataFrame(columns_to_frame_dict(cols, n, explain), index=df.index)
     out = df.copy(deep=False)
-    for name in OUTPUT_COLUMNS:
+    for name in names:
         out[name] = added[name].array  # positional: safe for duplicate and MultiIndex labels
     return out

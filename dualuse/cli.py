@@ -135,6 +135,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             engine=_engine_from_args(args),
             formula_guard=args.formula_guard,
+            explain=args.explain,
         )
     except OutputWriteError as exc:
         print(f"dualuse: error: {exc}", file=sys.stderr)
@@ -290,6 +291,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="worker processes scoring chunks; 'auto' (default) = the usable CPUs, at most 8; 1 = score in this process",
     )
     p.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="add the columns review_reasons, references and evidence (JSON: terms with spans, exclusions, "
+        "HS facts, model features), as classify reports them",
+    )
     p.add_argument(
         "--allow-row-problems",
         action="store_true",

@@ -40,9 +40,10 @@ def _score_partition(
     chunk_size: int,
     factory: Callable[[], Engine],
     key: str,
+    explain: bool = False,
 ) -> pd.DataFrame:
     engine = None if len(part) == 0 else cached_engine(factory, key)
-    return score_frame(part, text_column, hs_column=hs_column, chunk_size=chunk_size, engine=engine)
+    return score_frame(part, text_column, hs_column=hs_column, chunk_size=chunk_size, engine=engine, explain=explain)
 
 
 def score_dask(
@@ -52,6 +53,7 @@ def score_dask(
     hs_column: str | None = None,
     engine_factory: Callable[[], Engine] | None = None,
     chunk_size: int = 20_000,
+    explain: bool = False,
 ) -> dd.DataFrame:
     """Lazily screen a Dask DataFrame; each partition gets :func:`~dualuse.batch.score_frame`.
 
@@ -61,6 +63,8 @@ def score_dask(
             :class:`~dualuse.engine.Engine`, called once per worker process (default:
             :func:`dualuse.default_engine`, the packaged model).
         chunk_size: rows per ``Engine.score`` call inside a partition.
+        explain: add ``review_reasons``, ``references`` and ``evidence`` (see
+            :func:`~dualuse.batch.score_frame`).
 
     Returns a Dask DataFrame with the same partitions, index and columns as ``ddf`` plus
     :data:`~dualuse.batch.OUTPUT_COLUMNS`; ``.compute()`` equals ``score_frame`` on the
@@ -84,7 +88,7 @@ def score_dask(
     meta_in: Any = ddf._meta
     # score_frame validates columns and clashes and, on an empty frame, builds the exact
     # output dtypes without loading any model: that is the meta.
-    meta = score_frame(meta_in.iloc[:0], text_column, hs_column=hs_column, chunk_size=chunk_size)
+    meta = score_frame(meta_in.iloc[:0], text_column, hs_column=hs_column, chunk_size=chunk_size, explain=explain)
     key = factory_key(engine_factory)
     return ddf.map_partitions(
         _score_partition,
@@ -93,6 +97,7 @@ def score_dask(
         chunk_size,
         engine_factory,
         key,
+        explain,
         meta=meta,
         align_dataframes=False,
     )

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from .errors import OptionError, describe
 
-__all__ = ["Progress", "PROGRESS_MODES", "format_duration"]
+__all__ = ["Progress", "PROGRESS_MODES", "format_duration", "chunk_progress"]
 
 PROGRESS_MODES = ("auto", "always", "never")
 
@@ -146,3 +146,48 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Silent:
+    """The progress display of ``progress=False``: does nothing."""
+
+    def update(self, rows: int) -> None:
+        pass
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class _Tqdm:
+    """A ``tqdm.auto`` bar: a widget in Jupyter, a line on stderr in a terminal."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def update(self, rows: int) -> None:
+        self.bar.update(rows)
+
+    def __enter__(self) -> _Tqdm:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+
+def chunk_progress(enabled: bool, *, total: int, label: str) -> Any:
+    """A context manager with ``update(rows)``, for ``score_frame(..., progress=True)``.
+
+    ``tqdm.auto`` when tqdm is installed (the ``notebooks`` extra): a plain ``\\r`` line does
+    not redraw in a notebook's output cell, a tqdm widget does. Without tqdm, a
+    :class:`Progress` line on stderr (``mode="always"``: the caller asked for it).
+    """
+    if not enabled:
+        return _Silent()
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return Progress("always", total=total, label=label)
+    return _Tqdm(tqdm(total=total, desc=label, unit="rows"))

@@ -9,6 +9,8 @@ model versions with hashes). ``model_dump_json()`` and ``model_validate_json()``
 
 from __future__ import annotations
 
+import html
+import itertools
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -155,3 +157,71 @@ class Classification(_Frozen):
     def matched_terms(self) -> list[TermEvidence]:
         """The term and pattern evidence only."""
         return [e for e in self.evidence if isinstance(e, TermEvidence)]
+
+    def _repr_html_(self) -> str:
+        """An HTML fragment for notebooks: the text with matched spans highlighted, and the key facts.
+
+        Every piece of text (the description, terms, reasons, references, features) goes
+        through :func:`html.escape`: descriptions come from trade records, i.e. from anyone.
+        """
+        e = html.escape
+        rows = [
+            ("category", f"{self.category}" + (f" ({self.subcategory})" if self.subcategory else "")),
+            ("confidence", f"{self.confidence:.3f}"),
+            ("risk level", self.risk_level),
+            ("needs review", "yes" if self.needs_review else "no"),
+        ]
+        if self.hs_code is not None:
+            rows.append(("HS code", self.hs_code + (f" (CHPL tier {self.chpl_tier})" if self.chpl_tier else "")))
+        rows.append(("reasons", ", ".join(self.review_reasons) or "none"))
+        rows.append(("references", ", ".join(self.references) or "none"))
+        features = [f"{x.feature} ({x.contribution:+.3f})" for x in self.evidence if isinstance(x, ModelFeatureEvidence)]
+        if features:
+            rows.append(("model features", ", ".join(features)))
+        notes = [x.message for x in self.evidence if isinstance(x, NoteEvidence)]
+        if notes:
+            rows.append(("notes", "; ".join(notes)))
+        table = "".join(
+            f'<tr><th style="text-align:left;padding-right:1em">{e(k)}</th><td style="text-align:left">{e(v)}</td></tr>'
+            for k, v in rows
+        )
+        return (
+            '<div class="dualuse-classification">'
+            f'<p style="font-family:monospace;white-space:pre-wrap">{highlighted_html(self.text, self.evidence)}</p>'
+            f"<table>{table}</table>"
+            "<p><small>A screening flag for human review, not an export-control classification.</small></p></div>"
+        )
+
+
+#: Inline styles of highlighted spans (a notebook fragment has no style sheet of its own).
+_TERM_STYLE = "background:#ffe08a"
+_EXCLUSION_STYLE = "background:#d0d0d0;text-decoration:line-through"
+
+
+def highlighted_html(text: str, evidence: tuple[Evidence, ...] | list[Evidence]) -> str:
+    """``text`` escaped, with each term / pattern span in ``<mark>`` and each exclusion span struck through.
+
+    Spans are half-open offsets into ``text``; overlapping spans are cut at every boundary so
+    that the tags nest correctly, and a piece covered by a term is shown as a term (the
+    ``title`` names every term and exclusion that covers it).
+    """
+    spans: list[tuple[int, int, str, str]] = []
+    for x in evidence:
+        if isinstance(x, TermEvidence):
+            spans.append((x.start, x.end, "term", f"{x.term} ({x.subcategory}, weight {x.weight:g})"))
+        elif isinstance(x, ExclusionEvidence):
+            spans.append((x.start, x.end, "exclusion", f"exclusion: {x.phrase}"))
+    n = len(text)
+    spans = [(max(0, a), min(n, b), k, t) for a, b, k, t in spans if min(n, b) > max(0, a)]
+    cuts = sorted({0, n, *(a for a, *_ in spans), *(b for _, b, *_ in spans)})
+    out: list[str] = []
+    for a, b in itertools.pairwise(cuts):
+        piece = html.escape(text[a:b])
+        covering = [(k, t) for s, t_end, k, t in spans if s <= a and b <= t_end]
+        if not covering:
+            out.append(piece)
+            continue
+        style = _TERM_STYLE if any(k == "term" for k, _ in covering) else _EXCLUSION_STYLE
+        title = html.escape("; ".join(dict.fromkeys(t for _, t in covering)))
+        out.append(f'<mark style="{style}" title="{title}">{piece}</mark>')
+    return "".join(out)

@@ -17,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from ..batch import NUMERIC_HS_WARNING, OUTPUT_COLUMNS, check_chunk_size, hs_codes_as_text, score_columns
+from ..batch import NUMERIC_HS_WARNING, check_chunk_size, check_explain, hs_codes_as_text, output_columns, score_columns
 from ..defaults import default_engine
 from ..engine import Engine
 from ..errors import ColumnNotFoundError, InputTypeError, OptionError, OutputWriteError, WorkerError, describe
@@ -49,7 +49,8 @@ def _note_truncated(out: dict[str, Any], max_chars: int) -> None:
     """An ``ok`` row screened on its first ``max_chars`` characters only says so in ``error``.
 
     ``classify`` reports it as review reason ``input_truncated``; a file has no column for
-    review reasons, so the note goes where a reader of the file looks for "why".
+    review reasons unless ``--explain`` adds them, so the note goes where a reader of the file
+    looks for "why" either way (the lean output stays as it was).
     """
     error = out["error"]
     for i, (st, cut) in enumerate(zip(out["status"], out["input_truncated"])):
@@ -94,6 +95,7 @@ def score_file(
     jobs: int | str = 1,
     engine: Engine | None = None,
     formula_guard: bool = True,
+    explain: bool = False,
 ) -> ScoreSummary:
     """Score a CSV / TSV / Parquet / JSON Lines file of trade records into another such file.
 
@@ -105,7 +107,9 @@ def score_file(
     output that is a symbolic link is written through to its target, a FIFO or a device is
     written as a stream (see :mod:`dualuse.files.output`). ``formula_guard`` (default True)
     prefixes CSV/TSV cells a spreadsheet would run as formulas with ``'`` (see
-    :mod:`dualuse.files.writers`).
+    :mod:`dualuse.files.writers`). ``explain=True`` adds the columns ``review_reasons``,
+    ``references`` and ``evidence`` (see :mod:`dualuse.batch`; their encoding per format is in
+    :mod:`dualuse.files.writers`); off by default so that a lean output stays lean.
 
     Raises before any scoring: :class:`~dualuse.errors.OptionError` (bad option or format),
     :class:`InputFileError` (unreadable input or header), :class:`~dualuse.errors.ColumnNotFoundError`
@@ -117,6 +121,7 @@ def score_file(
     """
     in_path, out_path = Path(input), Path(output)
     chunk_size = check_chunk_size(chunk_size)
+    explain = check_explain(explain)
     if jobs == "auto":
         jobs = auto_jobs()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -160,14 +165,14 @@ def score_file(
                 raise ColumnNotFoundError(
                     f"{param}: column {col!r} not found in {str(in_path)!r}; available columns: {available}"
                 )
-        clash = [c for c in OUTPUT_COLUMNS if c in columns]
+        clash = [c for c in output_columns(explain) if c in columns]
         if clash:
             raise OptionError(f"input: already has output column(s) {', '.join(map(repr, clash))}; rename them before scoring")
         ti = columns.index(text_column)
         hi = None if hs_column is None else columns.index(hs_column)
 
         eng = engine if engine is not None else default_engine()
-        writer = open_writer(out_path, out_fmt, list(columns), reader.arrow_schema, formula_guard=formula_guard)
+        writer = open_writer(out_path, out_fmt, list(columns), reader.arrow_schema, formula_guard=formula_guard, explain=explain)
         summary = ScoreSummary(str(in_path), str(out_path), in_fmt, out_fmt)
         statuses: collections.Counter[str] = collections.Counter()
         categories: collections.Counter[str] = collections.Counter()
@@ -217,13 +222,13 @@ def score_file(
 
         if jobs == 1:
             for chunk in reader:
-                finish(chunk, score_columns(eng, *inputs(chunk)))
+                finish(chunk, score_columns(eng, *inputs(chunk), explain))
         else:
             pool = start_pool(jobs, eng)
             inflight: collections.deque = collections.deque()
             try:
                 for chunk in reader:
-                    inflight.append((chunk, pool.submit(score_in_worker, *inputs(chunk))))
+                    inflight.append((chunk, pool.submit(score_in_worker, *inputs(chunk), explain)))
                     while len(inflight) > 2 * jobs:
                         c, fut = inflight.popleft()
                         finish(c, fut.result())

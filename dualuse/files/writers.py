@@ -15,6 +15,14 @@ Every writer produces files that other readers read back with the same number of
   and the separators U+2028, U+2029 and NEL are written as ``\\u`` escapes (so that readers
   that split lines on them see one line per record), binary values as UTF-8 text.
 * Parquet: the input schema is kept; lone surrogates in text become U+FFFD.
+
+With ``explain`` the columns ``review_reasons``, ``references`` and ``evidence`` follow
+(:data:`dualuse.explain.EXPLAIN_COLUMNS`). CSV / TSV: the lists ``|``-separated like
+``matched_terms`` (reasons and control-list entries never contain ``|``), the evidence as
+compact JSON text. JSON Lines: JSON arrays, the evidence as nested JSON. Parquet:
+``list<string>`` for the two lists and a ``string`` column holding the evidence as JSON (its
+items have different fields per ``kind``, which a Parquet struct cannot hold without a union
+of every field). A row that was not screened has empty cells / ``null``.
 """
 
 from __future__ import annotations
@@ -29,8 +37,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..batch import OUTPUT_COLUMNS
+from ..batch import OUTPUT_COLUMNS, output_columns
 from ..errors import OutputWriteError
+from ..explain import evidence_json
 from .output import Destination
 from .readers import Chunk, pyarrow_parquet
 
@@ -59,9 +68,11 @@ codecs.register_error("dualuse.replace_surrogates", _replace_surrogates)
 class Writer:
     """Writes one format into a :class:`~dualuse.files.output.Destination`."""
 
-    def __init__(self, output: Path, columns: list[str]) -> None:
+    def __init__(self, output: Path, columns: list[str], explain: bool = False) -> None:
         self.output = output
         self.columns = columns
+        self.explain = explain
+        self.out_columns = output_columns(explain)
         self.dest = Destination(output)
         self.rows = 0
 
@@ -119,11 +130,16 @@ def guard_formula(cell: str) -> str:
     return cell
 
 
+def _joined(values: list[Any]) -> list[str]:
+    """A list column as CSV cells: ``|``-separated, '' for a row that was not screened."""
+    return ["" if v is None else "|".join(v) for v in values]
+
+
 class _TextWriter(Writer):
     """A writer of UTF-8 text over the destination's binary file."""
 
-    def __init__(self, output: Path, columns: list[str]) -> None:
-        super().__init__(output, columns)
+    def __init__(self, output: Path, columns: list[str], explain: bool = False) -> None:
+        super().__init__(output, columns, explain)
         self.fh = io.TextIOWrapper(
             self.dest.fh, encoding="utf-8", errors="dualuse.replace_surrogates", newline="", write_through=False
         )
@@ -137,13 +153,13 @@ class _TextWriter(Writer):
 
 
 class _DelimitedWriter(_TextWriter):
-    def __init__(self, output: Path, columns: list[str], delimiter: str, formula_guard: bool) -> None:
-        super().__init__(output, columns)
+    def __init__(self, output: Path, columns: list[str], delimiter: str, formula_guard: bool, explain: bool) -> None:
+        super().__init__(output, columns, explain)
         self.formula_guard = formula_guard
         self.writer = csv.writer(self.fh, delimiter=delimiter, lineterminator="\n")
         # rows with a bare \r go through a writer that quotes every field (see the module docstring)
         self.quoting_writer = csv.writer(self.fh, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        self._guard(self.writer.writerow, self._cells(columns + list(OUTPUT_COLUMNS)))
+        self._guard(self.writer.writerow, self._cells(columns + list(self.out_columns)))
 
     def _cells(self, row: list[str]) -> list[str]:
         return [guard_formula(c) for c in row] if self.formula_guard else row
@@ -161,6 +177,10 @@ class _DelimitedWriter(_TextWriter):
         cols[OUTPUT_COLUMNS.index("needs_review")] = [
             "" if v is None else ("true" if v else "false") for v in out["needs_review"]
         ]
+        if self.explain:
+            cols.append(_joined(out["review_reasons"]))
+            cols.append(_joined(out["references"]))
+            cols.append(["" if v is None else evidence_json(v) for v in out["evidence"]])
         lines = [r + list(o) for r, o in zip(rows, zip(*cols))]
         # One scan of the whole chunk decides whether any cell needs a closer look.
         blob = "\x00" + "\x00".join(itertools.chain.from_iterable(lines))
@@ -211,14 +231,14 @@ def _json_line(obj: dict[str, Any]) -> str:
 
 
 class _JsonLinesWriter(_TextWriter):
-    def __init__(self, output: Path, columns: list[str]) -> None:
-        super().__init__(output, columns)
-        self.keys = columns + list(OUTPUT_COLUMNS)
+    def __init__(self, output: Path, columns: list[str], explain: bool = False) -> None:
+        super().__init__(output, columns, explain)
+        self.keys = columns + list(self.out_columns)
 
     def _write(self, chunk: Chunk, out: dict[str, Any]) -> None:
         keys = self.keys
         conf = [None if c != c else c for c in out["confidence"].tolist()]
-        outs = zip(*(conf if name == "confidence" else out[name] for name in OUTPUT_COLUMNS))
+        outs = zip(*(conf if name == "confidence" else out[name] for name in self.out_columns))
         lines = []
         for r, o in zip(chunk.row_lists(), outs):
             r = [None if (isinstance(v, float) and v != v) else v for v in r]
@@ -234,15 +254,18 @@ def _clean_text(values: list[Any]) -> list[Any]:
 
 
 class _ParquetWriter(Writer):
-    def __init__(self, output: Path, columns: list[str], input_schema: Any) -> None:
+    def __init__(self, output: Path, columns: list[str], input_schema: Any, explain: bool = False) -> None:
         pq = pyarrow_parquet("writing Parquet")
         import pyarrow as pa
 
-        super().__init__(output, columns)
+        super().__init__(output, columns, explain)
         self.pa = pa
         fields = list(input_schema) if input_schema is not None else [pa.field(c, pa.string()) for c in columns]
-        for name in OUTPUT_COLUMNS:
-            typ = pa.float64() if name == "confidence" else pa.bool_() if name == "needs_review" else pa.string()
+        for name in self.out_columns:
+            if name in ("review_reasons", "references"):
+                typ = pa.list_(pa.string())
+            else:
+                typ = pa.float64() if name == "confidence" else pa.bool_() if name == "needs_review" else pa.string()
             fields.append(pa.field(name, typ))
         self.schema = pa.schema(fields)
         self.typed_input = input_schema is not None
@@ -270,6 +293,10 @@ class _ParquetWriter(Writer):
                 arrays.append(pa.array(out[name], type=pa.bool_()))
             else:
                 arrays.append(self._strings(out[name]))
+        if self.explain:
+            for name in ("review_reasons", "references"):
+                arrays.append(pa.array(out[name], type=pa.list_(pa.string())))
+            arrays.append(self._strings([evidence_json(v) for v in out["evidence"]]))
         self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
 
     def _close(self) -> None:
@@ -278,14 +305,16 @@ class _ParquetWriter(Writer):
             w.close()
 
 
-def open_writer(path: Path, fmt: str, columns: list[str], schema: Any, *, formula_guard: bool = True) -> Writer:
-    """A writer of ``fmt`` into ``path`` (``-`` for standard output)."""
+def open_writer(
+    path: Path, fmt: str, columns: list[str], schema: Any, *, formula_guard: bool = True, explain: bool = False
+) -> Writer:
+    """A writer of ``fmt`` into ``path`` (``-`` for standard output); ``explain`` adds the explain columns."""
     if fmt == "csv":
-        return _DelimitedWriter(path, columns, ",", formula_guard)
+        return _DelimitedWriter(path, columns, ",", formula_guard, explain)
     if fmt == "tsv":
-        return _DelimitedWriter(path, columns, "\t", formula_guard)
+        return _DelimitedWriter(path, columns, "\t", formula_guard, explain)
     if fmt == "jsonl":
-        return _JsonLinesWriter(path, columns)
+        return _JsonLinesWriter(path, columns, explain)
     if fmt == "parquet":
-        return _ParquetWriter(path, columns, schema)
+        return _ParquetWriter(path, columns, schema, explain)
     raise OutputWriteError(f"output: unknown format {fmt!r}")  # pragma: no cover - checked by format_of
