@@ -227,7 +227,9 @@ def check_pattern_is_safe(regex: str) -> None:
     Allowed: literals, character classes, groups, alternation, bounded or simple repeats,
     optional parts (``(a|b)?``, ``(x\\d+)?``), inline flags. Refused: a repeat or an alternation inside a repeat (``(a+)+``,
     ``(a|aa)+``), more than one repeat of more than 20 (``\\w+\\w+x`` is cubic),
-    back-references, look-arounds, conditionals, and anything ``re`` warns about.
+    back-references, look-arounds, conditionals, anything ``re`` warns about, a pattern that
+    matches the empty string, and one whose optional and variable-length parts offer more than
+    :data:`MAX_PATTERN_WAYS` ways to match (``a?`` twenty-eight times, ``\\w{0,20}`` eight times).
     """
     try:
         with warnings.catch_warnings():
@@ -246,6 +248,39 @@ def check_pattern_is_safe(regex: str) -> None:
         parsed = sre_parse.parse(regex)
     long_repeats = [0]
     _walk_regex(parsed, sre_parse, inside_repeat=False, long_repeats=long_repeats)
+    if compiled.match("") is not None:
+        raise ValueError("matches the empty string, so it would flag every text")
+    ways = _ways_to_match(parsed, sre_parse)
+    if ways > MAX_PATTERN_WAYS:
+        raise ValueError(
+            f"too many ways to match one text ({ways:,}, at most {MAX_PATTERN_WAYS:,}): optional and "
+            "variable-length parts multiply the work of every failed attempt"
+        )
+
+
+#: Bound on the product of the choices a pattern's variable-length parts offer (an unbounded
+#: repeat counts as 21). The default taxonomy's largest is 512; sequences of optional parts
+#: (``a?a?...``) or of ranged repeats (``\w{0,20}\w{0,20}...``) grow this exponentially, and with
+#: it the backtracking on a text that almost matches.
+MAX_PATTERN_WAYS = 4096
+
+
+def _ways_to_match(items, sre_parse) -> int:
+    """An upper bound on how many ways the pattern's repeats can divide one text among them."""
+    ways = 1
+    for op, arg in items:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, hi, sub = arg
+            top = 21 if hi is sre_parse.MAXREPEAT else min(hi, 21)
+            if top != lo:
+                ways *= top - lo + 1
+            ways *= _ways_to_match(sub, sre_parse)
+        elif name == "SUBPATTERN":
+            ways *= _ways_to_match(arg[-1], sre_parse)
+        elif name == "BRANCH":
+            ways *= max(_ways_to_match(branch, sre_parse) for branch in arg[1])
+    return ways
 
 
 def _walk_regex(items, sre_parse, *, inside_repeat: bool, long_repeats: list[int]) -> None:

@@ -628,3 +628,12 @@ def test_item3_broken_quoting_across_lines_is_one_row_as_csv_readers_read_it(tmp
     with open(src, newline="") as fh:
         expected = len(list(csv.reader(fh))) - 1
     assert s.rows == expected == 2
+
+
+@pytest.mark.timeout(60)  # a hang guard: the check was quadratic (10^6 names took hours)
+def test_item12_duplicate_column_check_is_linear_in_the_header(tmp_path) -> None:
+    cols = [f"c{i}" for i in range(200_000)] + ["c5"]
+    src = tmp_path / "wide.csv"
+    src.write_text(",".join(cols) + "\n" + ",".join("x" for _ in cols) + "\n")
+    with pytest.raises(InputFileError, match="duplicate column name.*'c5'"):
+        score_file(src, tmp_path / "out.csv", text_column="c1", progress="never", jobs=1)

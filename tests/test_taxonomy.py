@@ -136,3 +136,28 @@ def test_an_extension_may_spare_a_subcategory_of_the_default() -> None:
     # extension only
     with pytest.raises(TaxonomyError, match=r"spares 'machine_tools\.edm_laser_waterjet_plasma'"):
         load_taxonomy(FIXTURES / "extension_spares.toml")
+
+
+@pytest.mark.parametrize(
+    ("regex", "message"),
+    [
+        pytest.param("z?", "empty string", id="matches-nothing"),
+        pytest.param("a?" * 28 + "a" * 28, "too many ways", id="optional-chain"),
+        pytest.param(r"\w{0,20}" * 8 + "!", "too many ways", id="ranged-repeat-chain"),
+    ],
+)
+def test_patterns_that_flag_everything_or_backtrack_exponentially_are_refused(regex, message) -> None:
+    from dualuse.taxonomy import check_pattern_is_safe
+
+    with pytest.raises(ValueError, match=message):
+        check_pattern_is_safe(regex)
+
+
+def test_every_default_pattern_is_within_the_matching_budget() -> None:
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+    from dualuse.taxonomy import default_taxonomy
+    from dualuse.taxonomy_schema import MAX_PATTERN_WAYS, _ways_to_match
+
+    ways = [_ways_to_match(sre_parse.parse(p.regex), sre_parse) for s in default_taxonomy().subcategories for p in s.patterns]
+    assert ways and max(ways) <= MAX_PATTERN_WAYS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import sys
 from collections.abc import Iterator
@@ -138,7 +139,7 @@ class ParquetReader:
         self.chunk_size = chunk_size
         self.arrow_schema = self.file.schema_arrow.remove_metadata()
         self.columns = list(self.arrow_schema.names)
-        dupes = sorted({c for c in self.columns if self.columns.count(c) > 1})
+        dupes = sorted(c for c, k in collections.Counter(self.columns).items() if k > 1)  # linear: headers can have 10^6 names
         if dupes:
             raise InputFileError(f"input: duplicate column name(s): {', '.join(map(repr, dupes))}")
         self.total = self.file.metadata.num_rows
