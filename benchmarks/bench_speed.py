@@ -145,6 +145,22 @@ def distinct_lines(n: int, workdir: Path, seed: int) -> tuple[Path, Path]:
     return path, repeats
 
 
+def _commit_of(tree: Path) -> str:
+    """The reference checkout's commit, which says what it is without naming a local path."""
+    out = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    return out.stdout.strip() or "unknown commit"
+
+
+def _public_command(args: list[str]) -> str:
+    """The command as run, with local paths (the reference checkout, the JSON output) as placeholders."""
+    shown, placeholder = [], {"--reference": "REFERENCE_CHECKOUT", "--json": "OUT.json", "--results": "OUT.md"}
+    waiting = None
+    for arg in args:
+        shown.append(placeholder[waiting] if waiting else arg)
+        waiting = arg if arg in placeholder else None
+    return " ".join(["python benchmarks/bench_speed.py", *shown])
+
+
 def alternate(trees: dict[str, Path], repeats: int, code: str, *args: str) -> dict[str, list]:
     results: dict[str, list] = {name: [] for name in trees}
     for _ in range(repeats):
@@ -203,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "load_before": os.getloadavg()[0],
-        "command": "python benchmarks/bench_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": _public_command(argv if argv is not None else sys.argv[1:]),
+        "reference": _commit_of(trees["reference"]) if "reference" in trees else None,
     }
     write_results(Path(args.results), info, table, "reference" in trees)
     if args.json:
@@ -217,7 +234,9 @@ def write_results(path: Path, info: dict, table: dict[str, dict[str, float]], wi
         "# Speed of every caller's path (`benchmarks/bench_speed.py`)",
         "",
         f"{info['date']}, {info['cpu']}, {info['cores']} cores, load average {info['load_before']:.2f} before the run.",
-        f"Command: `{info['command']}`. Medians of alternating runs in fresh processes; the ratio is this "
+        f"Command: `{info['command']}`"
+        + (f" (reference: a checkout of commit {info['reference']})" if info.get("reference") else "")
+        + ". Medians of alternating runs in fresh processes; the ratio is this "
         "checkout's figure over the reference's (for times, reference over this: higher is faster).",
         "",
         "| measure | this checkout | reference | speed-up |" if with_reference else "| measure | this checkout |",
