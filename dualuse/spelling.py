@@ -136,6 +136,9 @@ class SpellingReader:
         self.max_readings = max_readings
         self._families = {w: frozenset(f) for w, f in term_words.items() if len(w) >= min_length and _LATIN_WORD.fullmatch(w)}
         self._targets = frozenset(self._families)
+        # a token longer than every term word plus a plural suffix and one letter cannot be
+        # one edit from any: never looked at (and a hostile 100,000-letter "word" costs nothing)
+        self._max_length = max(map(len, self._targets), default=0) + 3
         # built when first needed: most texts have no word that is neither a term word nor
         # one letter away from one, and a process that never sees a typo never pays for them
         self._lexicon_source = lexicon
@@ -179,7 +182,7 @@ class SpellingReader:
         except KeyError:
             pass
         found: str | None = None
-        if len(token) >= self.min_length and token not in self._targets:
+        if self.min_length <= len(token) <= self._max_length and token not in self._targets:
             index = self._deletion_index()
             candidates: dict[str, str] = {}  # corrected token -> term word
             for stem, suffix in _stems(token):
