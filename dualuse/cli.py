@@ -99,6 +99,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         if kind in ("term", "pattern"):
             print(
                 f"  - {kind} {d['matched_text']!r} [{d['start']}:{d['end']}] -> {d['family']} / {d['subcategory']} ({d['language']})"
+                + ("" if d["reading"] == "exact" else f", read as {d['reading']} of {d['term']!r}")
             )
         elif kind == "exclusion":
             print(f"  - exclusion {d['matched_text']!r} [{d['start']}:{d['end']}] cancels {', '.join(d['families'])}")

@@ -52,6 +52,7 @@ def evidence_records(
                     "start": m.start,
                     "end": m.end,
                     "matched_text": m.matched_text,
+                    "reading": m.reading,
                 }
             )
         for x in f.match.exclusions:

@@ -24,6 +24,8 @@ class KeywordMatch:
     start: int
     end: int
     matched_text: str
+    #: how it was found: "exact", or in the typo or abbreviation reading (:mod:`dualuse.spelling`)
+    reading: str = "exact"
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,13 @@ from .categories import FAMILIES
 from .match_result import ExclusionHit, KeywordMatch, MatchResult
 from .normalize import Normalized, fold, normalize
 from .readings import alternate_readings, merge_readings
+from .spelling import SpellingReader, default_lexicon, spelling_settings
 from .taxonomy import Taxonomy
 
 __all__ = ["KeywordMatch", "ExclusionHit", "MatchResult", "KeywordMatcher"]
+
+
+_WORDS = re.compile(r"[a-z]+")
 
 
 def _is_letter(ch: str) -> bool:
@@ -381,7 +385,7 @@ def _governed_by_head(original: str, start: int, end: int, matches: list[Keyword
 class KeywordMatcher:
     """Finds taxonomy terms, patterns and exclusions in texts. Build once, reuse for all rows."""
 
-    def __init__(self, taxonomy: Taxonomy, *, weak_weight: float = 0.5, score_cap: float = 2.0) -> None:
+    def __init__(self, taxonomy: Taxonomy, *, weak_weight: float = 0.5, score_cap: float = 2.0, spelling: bool = True) -> None:
         self.taxonomy = taxonomy
         self.score_cap = score_cap
         self._entries: dict[str, list[_Entry]] = {}
@@ -419,6 +423,23 @@ class KeywordMatcher:
         self._leet_keys: dict[str, list[str]] = {}
         for key in self._lat_keys:
             self._leet_keys.setdefault(key.translate(_LEET_CANON), []).append(key)
+        # typo and abbreviation reading (dualuse.spelling) over the words of the Latin terms
+        self._spelling: SpellingReader | None = None
+        if spelling:
+            forms, settings = spelling_settings()
+            words: dict[str, set[str]] = {}
+            for entry, text in zip(terms, folded[: len(terms)], strict=True):
+                if _script_of(entry.text) == "lat":
+                    for w in _WORDS.findall(text):
+                        words.setdefault(w, set()).add(entry.family)
+            self._spelling = SpellingReader(
+                words,
+                lexicon=default_lexicon,
+                abbreviations=forms,
+                min_length=int(settings["min_length"]),
+                typo_weight=settings["typo_weight"],
+                abbreviation_weight=settings["abbreviation_weight"],
+            )
 
         # One alternation of 165 patterns tried at every position costs ~1.5 ms a row. Instead
         # each pattern is filed under the characters it can start with, and at a token start
@@ -536,10 +557,32 @@ class KeywordMatcher:
         with the second readings of :mod:`dualuse.readings` (hidden characters, RLO runs)."""
         result = self._match_one(norm, original)
         readings = alternate_readings(original)
-        if not readings:
+        if readings:
+            merged = merge_readings(
+                original, norm.text, result, readings, lambda shown: self._match_one(normalize(shown), shown), self.family_scores
+            )
+            assert isinstance(merged, MatchResult)
+            result = merged
+        if self._spelling is not None:
+            result = self._with_spelling(result, norm, original)
+        return result
+
+    def _with_spelling(self, result: MatchResult, norm: Normalized, original: str) -> MatchResult:
+        """Add what the typo and abbreviation readings find (weaker evidence; see dualuse.spelling)."""
+        assert self._spelling is not None
+        taken = [(m.start, m.end) for m in result.matches] + [(x.start, x.end) for x in result.exclusions]
+        variants = self._spelling.replacements(norm, taken)
+        if not variants:
             return result
+        spelling = self._spelling
         merged = merge_readings(
-            original, norm.text, result, readings, lambda shown: self._match_one(normalize(shown), shown), self.family_scores
+            original,
+            norm.text,
+            result,
+            [spelling.reading(original, replaced) for replaced in variants],
+            lambda shown: self._match_one(normalize(shown), shown),
+            self.family_scores,
+            lambda i, start, end: spelling.describe(variants[i], start, end),
         )
         assert isinstance(merged, MatchResult)
         return merged

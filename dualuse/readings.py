@@ -92,6 +92,7 @@ def merge_readings(
     readings: list[Reading],
     match_one: Callable[[str], object],
     family_scores: Callable[[list], dict[str, float]],
+    describe: Callable[[int, int, int], tuple[str, float]] | None = None,
 ) -> object:
     """``first`` (a :class:`~dualuse.matcher.MatchResult`) plus what the second readings find.
 
@@ -100,7 +101,9 @@ def merge_readings(
     it overlaps (they are dropped: the longest reading wins, as in the matcher); a reading's exclusions cancel what that reading found (the matcher
     applies them), never a match of the first reading. The model reads the first reading's
     text followed by the terms only the second readings found, so the words a reader sees
-    reach the model too.
+    reach the model too. ``describe(i, start, end)``, when given, says how a match of reading ``i`` at
+    ``[start, end)`` of the original was found and the fraction of its weight it keeps
+    (:mod:`dualuse.spelling`); without it a reading's matches are exact and keep their weight.
     """
 
     assert isinstance(first, MatchResult)
@@ -125,7 +128,7 @@ def merge_readings(
         taken = [t for t in taken if t not in overlapped]
         return s, e
 
-    for shown, index in readings:
+    for number, (shown, index) in enumerate(readings):
         other = match_one(shown)
         assert isinstance(other, MatchResult)
         spans: dict[tuple[int, int], tuple[int, int] | None] = {}
@@ -135,6 +138,7 @@ def merge_readings(
                 spans[key] = place(m.start, m.end, index, True)
             span = spans[key]
             if span is not None:
+                how, factor = describe(number, span[0], span[1]) if describe is not None else (m.reading, 1.0)
                 matches.append(
                     KeywordMatch(
                         m.kind,
@@ -142,10 +146,11 @@ def merge_readings(
                         m.subcategory,
                         m.family,
                         m.language,
-                        m.weight,
+                        m.weight * factor,
                         span[0],
                         span[1],
                         original[span[0] : span[1]],
+                        how,
                     )
                 )
                 added.append(fold(m.term) if m.kind == "term" else fold(original[span[0] : span[1]]))

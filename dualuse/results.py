@@ -32,6 +32,7 @@ __all__ = [
 
 RiskLevel = Literal["high", "medium", "low", "none"]
 EvidenceKind = Literal["term", "pattern"]
+MatchReading = Literal["exact", "typo", "abbreviation"]
 Scope = Literal["overlap", "head", "text"]
 
 
@@ -52,6 +53,11 @@ class TermEvidence(_Frozen):
     start: int = Field(ge=0, description="Half-open span [start, end) into the original text.")
     end: int = Field(ge=0)
     matched_text: str
+    reading: MatchReading = Field(
+        default="exact",
+        description="How it was found: as written, or read as a typo or an abbreviation of the term (weaker "
+        "evidence: its weight is already reduced).",
+    )
 
 
 class ExclusionEvidence(_Frozen):
