@@ -334,3 +334,19 @@ def test_cli_classify_shows_the_decision(tmp_path, cli_engine, capsys) -> None:
     assert result["category"] == "machine_tools" and result["decision"]["reviewer"] == "ana"
     assert main(["classify", "tool trolley 7 drawers", "--decisions", str(path)]) == EXIT_OK
     assert "decision:     machine_tools by ana on 2026-01-05" in capsys.readouterr().out
+
+
+def test_score_dask_with_decisions_equals_score_frame(fifty) -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    from dualuse.dask import score_dask
+    from dualuse.defaults import keyword_engine
+
+    path, decided, texts = fifty
+    frame = pd.DataFrame({"text": texts[:30] + [r["text"].lower() for r in list(decided.values())[:10]]})
+    lazy = score_dask(dd.from_pandas(frame, npartitions=3), "text", engine_factory=keyword_engine, decisions=path)
+    got = lazy.compute(scheduler="synchronous")
+    expected = score_frame(frame, "text", engine=keyword_engine().with_decisions(path))
+    # (Dask turns the input's object column into its own string dtype; the scored columns are compared)
+    pd.testing.assert_frame_equal(got.drop(columns="text"), expected.drop(columns="text"))
+    assert dict(lazy.dtypes) == dict(got.dtypes)
+    assert got["decided"].sum() == sum(_key(t) in decided for t in frame["text"])
