@@ -350,3 +350,14 @@ def test_score_dask_with_decisions_equals_score_frame(fifty) -> None:
     pd.testing.assert_frame_equal(got.drop(columns="text"), expected.drop(columns="text"))
     assert dict(lazy.dtypes) == dict(got.dtypes)
     assert got["decided"].sum() == sum(_key(t) in decided for t in frame["text"])
+
+
+def test_cli_score_with_decisions_in_worker_processes_equals_one_process(tmp_path, cli_engine, fifty) -> None:
+    path = fifty[0]
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"scored_{jobs}.csv"
+        args = ["score", str(SAMPLE), "-o", str(out), "--text-column", "description", "--progress", "never"]
+        main([*args, "--decisions", str(path), "--jobs", jobs, "--chunk-size", "37"])
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and b"screened_category" in outs[0]
