@@ -11,10 +11,12 @@ a family is what an item *is*, not whether a licence is needed.
 from ._version import __version__
 from .api import classify, classify_batch
 from .categories import CATEGORIES, FAMILIES
+from .decisions import load_decisions
 from .defaults import default_engine, set_default_engine
 from .engine import Engine
 from .errors import (
     ColumnNotFoundError,
+    DecisionsError,
     DualuseError,
     EmptyTextError,
     InputFileError,
@@ -64,6 +66,8 @@ __all__ = [
     "TaxonomyError",
     "InputFileError",
     "OutputWriteError",
+    "DecisionsError",
+    "load_decisions",
     *_LAZY,
 ]
 

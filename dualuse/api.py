@@ -22,6 +22,7 @@ from .results import (
     ModelFeatureEvidence,
     NoteEvidence,
     Provenance,
+    ReviewedDecision,
     RiskLevel,
     TermEvidence,
 )
@@ -136,6 +137,29 @@ def to_classifications(
                 ),
                 input_truncated=f.truncated,
                 provenance=provenance,
+                decision=_reviewed_decision(engine, result, i),
             )
         )
     return out
+
+
+def _reviewed_decision(engine: Engine, result: ChunkResult, i: int) -> ReviewedDecision | None:
+    """Row ``i``'s reviewed decision with the screening's verdict, or None when the screening decided."""
+    applied = None if result.decided is None else result.decided[i]
+    if applied is None or engine.decisions is None:
+        return None
+    d = applied.decision
+    return ReviewedDecision(
+        label=cast(Category, d.label),
+        reviewer=d.reviewer,
+        date=d.date,
+        note=d.note,
+        text=d.text,
+        hs_code=d.hs_code,
+        source=engine.decisions.source,
+        line=d.line,
+        file_sha256=engine.decisions.sha256,
+        screened_category=cast(Category, applied.screened_category),
+        screened_confidence=min(1.0, max(0.0, applied.screened_confidence)),
+        screened_probabilities={c: p for c, p in zip(CATEGORIES, applied.screened_probabilities)},
+    )

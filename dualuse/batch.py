@@ -33,6 +33,15 @@ that was not screened:
                                     exclusions, HS facts, top model features, notes)
 ==================  ==============  ========================================================
 
+When the engine applies reviewed decisions (``Engine(..., decisions=...)``, see
+:mod:`dualuse.decisions`) two more columns follow (:data:`dualuse.decisions.DECISION_COLUMNS`);
+without decisions they are absent, so the lean output stays as it is:
+
+=====================  ============  ===================================================
+``decided``            boolean (NA)  True when a reviewed decision set ``category``
+``screened_category``  string (NA)   the category the screening gave (before the decision)
+=====================  ============  ===================================================
+
 A bad row never raises and never shifts the others; bad arguments raise before any work.
 """
 
@@ -45,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .decisions import DECISION_COLUMNS
 from .engine import ChunkResult, Engine
 from .errors import ColumnNotFoundError, InputTypeError, OptionError, describe
 from .explain import EXPLAIN_COLUMNS, evidence_json, explain_columns
@@ -86,9 +96,10 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def output_columns(explain: bool) -> tuple[str, ...]:
-    """The columns the batch paths add: :data:`OUTPUT_COLUMNS`, then :data:`EXPLAIN_COLUMNS` with ``explain``."""
-    return OUTPUT_COLUMNS + EXPLAIN_COLUMNS if explain else OUTPUT_COLUMNS
+def output_columns(explain: bool, decisions: bool = False) -> tuple[str, ...]:
+    """The columns the batch paths add: :data:`OUTPUT_COLUMNS`, then :data:`EXPLAIN_COLUMNS` with
+    ``explain``, then :data:`~dualuse.decisions.DECISION_COLUMNS` when the engine has decisions."""
+    return OUTPUT_COLUMNS + (EXPLAIN_COLUMNS if explain else ()) + (DECISION_COLUMNS if decisions else ())
 
 
 def check_explain(explain: object) -> bool:
@@ -178,6 +189,16 @@ def result_columns(result: ChunkResult) -> dict[str, Any]:
         "status": result.status,
         "error": result.error,
         "input_truncated": [f.truncated for f in result.facts],
+        **(decision_columns(result) if result.decided is not None else {}),
+    }
+
+
+def decision_columns(result: ChunkResult) -> dict[str, list[Any]]:
+    """:data:`~dualuse.decisions.DECISION_COLUMNS` of a chunk scored by an engine with decisions."""
+    decided = result.decided or [None] * len(result)
+    return {
+        "decided": [None if c is None else a is not None for c, a in zip(result.category, decided)],
+        "screened_category": [c if a is None else a.screened_category for c, a in zip(result.category, decided)],
     }
 
 
@@ -202,7 +223,9 @@ def _string_dtype():
     return pd.StringDtype()
 
 
-def columns_to_frame_dict(cols: dict[str, Any], n: int, explain: bool = False) -> dict[str, Any]:
+def columns_to_frame_dict(
+    cols: dict[str, Any], n: int, explain: bool = False, names: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """Typed pandas arrays for the output columns (string / float64 / boolean, NA where missing).
 
     The explain columns: lists in object columns (``None`` where not screened) and the
@@ -212,7 +235,7 @@ def columns_to_frame_dict(cols: dict[str, Any], n: int, explain: bool = False) -
 
     sdt = _string_dtype()
     out: dict[str, Any] = {}
-    for name in output_columns(explain):
+    for name in names if names is not None else output_columns(explain):
         values = cols[name]
         if name in ("review_reasons", "references"):
             arr = np.empty(n, dtype=object)
@@ -222,7 +245,7 @@ def columns_to_frame_dict(cols: dict[str, Any], n: int, explain: bool = False) -
             out[name] = pd.array([evidence_json(v) for v in values], dtype=sdt) if n else pd.array([], dtype=sdt)
         elif name == "confidence":
             out[name] = np.asarray(values, dtype="float64").reshape(n)
-        elif name == "needs_review":
+        elif name in ("needs_review", "decided"):
             out[name] = pd.array(list(values), dtype="boolean") if n else pd.array([], dtype="boolean")
         else:
             out[name] = pd.array(list(values), dtype=sdt) if n else pd.array([], dtype=sdt)
@@ -269,23 +292,23 @@ def score_frame(
     _check_column(df, text_column, "text_column")
     if hs_column is not None:
         _check_column(df, hs_column, "hs_column")
-    names = output_columns(explain)
+    n = len(df)
+    eng = engine
+    if eng is None and n:
+        from .defaults import default_engine
+
+        eng = default_engine()
+    names = output_columns(explain, decisions=eng is not None and eng.decisions is not None)
     clash = [c for c in names if c in df.columns]
     if clash:
         raise OptionError(
             f"df: already has output column(s) {', '.join(map(repr, clash))}; rename or drop them "
             "(e.g. df.drop(columns=[...])) before scoring"
         )
-    n = len(df)
-    if n == 0:
+    if n == 0 or eng is None:
         cols: dict[str, Any] = {name: [] for name in names}
         cols["confidence"] = np.empty(0)
     else:
-        eng = engine
-        if eng is None:
-            from .defaults import default_engine
-
-            eng = default_engine()
         texts = df[text_column].to_numpy(dtype=object, na_value=None)
         codes = None if hs_column is None else df[hs_column].to_numpy(dtype=object, na_value=None)
         if codes is not None:
@@ -312,7 +335,7 @@ def score_frame(
                     for p in parts:
                         merged.extend(p[name])
                     cols[name] = merged
-    added = pd.DataFrame(columns_to_frame_dict(cols, n, explain), index=df.index)
+    added = pd.DataFrame(columns_to_frame_dict(cols, n, explain, names), index=df.index)
     out = df.copy(deep=False)
     for name in names:
         out[name] = added[name].array  # positional: safe for duplicate and MultiIndex labels

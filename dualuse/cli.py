@@ -67,13 +67,17 @@ def _engine_from_args(args: argparse.Namespace) -> Engine:
 
     model_dir = getattr(args, "model", None)
     tax_path = getattr(args, "taxonomy", None)
+    decisions = getattr(args, "decisions", None)
     if model_dir is None and tax_path is None:
-        return default_engine()
-    from .persistence import load_model
+        engine = default_engine()
+    else:
+        from .persistence import load_model
 
-    taxonomy = load_taxonomy(tax_path) if tax_path else default_taxonomy()
-    model = load_model(model_dir) if model_dir else default_model()
-    return Engine(taxonomy, model)
+        taxonomy = load_taxonomy(tax_path) if tax_path else default_taxonomy()
+        model = load_model(model_dir) if model_dir else default_model()
+        engine = Engine(taxonomy, model)
+    # reviewed decisions are validated here, before any input is read (DecisionsError: exit 2)
+    return engine if decisions is None else engine.with_decisions(decisions)
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
@@ -110,6 +114,12 @@ def _cmd_classify(args: argparse.Namespace) -> int:
             print(f"  - model feature {d['feature']!r} (+{d['contribution']:.3f})")
         else:
             print(f"  - note: {d['message']}")
+    if result.decision is not None:
+        dec = result.decision
+        print(
+            f"decision:     {dec.label} by {dec.reviewer} on {dec.date} ({dec.source} line {dec.line}); "
+            f"screening said {dec.screened_category}"
+        )
     p = result.provenance
     print(
         f"provenance:   dualuse {p.dualuse_version}, taxonomy {p.taxonomy_version} ({p.taxonomy_sha256[:12]}), model {p.model_id}"
@@ -178,16 +188,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if (args.out is None) == (not args.into_package):
         print("dualuse: error: train: give --out DIR (a new or empty directory) or --into-package, not both", file=sys.stderr)
         return EXIT_USAGE
+    if args.extra_labels is not None:  # a malformed file fails here, not after minutes of training
+        from .decisions import load_decisions
+
+        load_decisions(args.extra_labels, require_review=False)
     if args.out is not None:
         out = Path(args.out)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             print(f"dualuse: error: --out: expected a new or empty directory, got {str(out)!r}", file=sys.stderr)
             return EXIT_USAGE
-        model = train(args.data, out, seed=args.seed)
+        model = train(args.data, out, seed=args.seed, extra_labels=args.extra_labels)
     else:
         target = packaged_model_dir()
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-            model = train(args.data, Path(tmp) / "model", seed=args.seed)
+            model = train(args.data, Path(tmp) / "model", seed=args.seed, extra_labels=args.extra_labels)
             old = Path(tmp) / "previous"
             target.rename(old)  # the old model goes away with the temporary directory
             shutil.move(str(Path(tmp) / "model"), str(target))
@@ -267,11 +281,20 @@ def _build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--taxonomy", metavar="FILE", help="a taxonomy TOML file; default: packaged taxonomy")
 
+    def decisions_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--decisions",
+            metavar="FILE",
+            help="a reviewed-decisions file (CSV or Parquet: text, hs_code, label, reviewer, date, note); a line it "
+            "covers gets the decided label, the screening's own verdict kept beside it",
+        )
+
     p = sub.add_parser("classify", help="classify one description")
     p.add_argument("text")
     p.add_argument("--hs-code", default=None, help="HS code, 4-10 digits, dots/spaces allowed")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     engine_options(p)
+    decisions_option(p)
     p.set_defaults(func=_cmd_classify)
 
     p = sub.add_parser("score", help="score a file of trade records (CSV, TSV, Parquet, JSON Lines)")
@@ -310,6 +333,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="write CSV/TSV cells starting with = + - @ tab or CR as they are (default: prefix them with ')",
     )
     engine_options(p)
+    decisions_option(p)
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("train", help="rebuild the model from data/ (corpus + synthetic lines + dev fusion fit)")
@@ -317,6 +341,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="write the model into this new or empty directory")
     p.add_argument("--into-package", action="store_true", help="replace the installed package's embedded model")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument(
+        "--extra-labels",
+        metavar="FILE",
+        default=None,
+        help="a team's labelled lines (CSV or Parquet in the decisions format; reviewer and date optional) added "
+        "to the corpus with a sample weight of 5 each, together at most 5%% of the corpus (recorded in the manifest)",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="report metrics on every evaluation set in data/eval")

@@ -18,10 +18,12 @@ package is shipped by reference); ``dualuse`` itself must be installed on every 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .batch import check_chunk_size, score_frame
+from .decisions import Decisions, as_decisions
 from .defaults import cached_engine, default_engine, factory_key, keyword_engine
 from .engine import Engine
 from .errors import InputTypeError, OptionError, describe
@@ -41,8 +43,12 @@ def _score_partition(
     factory: Callable[[], Engine],
     key: str,
     explain: bool = False,
+    decisions: Decisions | None = None,
 ) -> pd.DataFrame:
     engine = None if len(part) == 0 else cached_engine(factory, key)
+    if decisions is not None:  # once per worker process too: keyed by the factory and the file's hash
+        base = engine if engine is not None else cached_engine(factory, key)
+        engine = cached_engine(lambda: base.with_decisions(decisions), f"{key}+decisions:{decisions.sha256}")
     return score_frame(part, text_column, hs_column=hs_column, chunk_size=chunk_size, engine=engine, explain=explain)
 
 
@@ -54,6 +60,7 @@ def score_dask(
     engine_factory: Callable[[], Engine] | None = None,
     chunk_size: int = 20_000,
     explain: bool = False,
+    decisions: Decisions | str | os.PathLike[str] | None = None,
 ) -> dd.DataFrame:
     """Lazily screen a Dask DataFrame; each partition gets :func:`~dualuse.batch.score_frame`.
 
@@ -65,6 +72,9 @@ def score_dask(
         chunk_size: rows per ``Engine.score`` call inside a partition.
         explain: add ``review_reasons``, ``references`` and ``evidence`` (see
             :func:`~dualuse.batch.score_frame`).
+        decisions: a reviewed-decisions file (or loaded :class:`~dualuse.decisions.Decisions`),
+            validated here, shipped with the graph and attached to each worker's engine; adds
+            the columns ``decided`` and ``screened_category`` (see :mod:`dualuse.decisions`).
 
     Returns a Dask DataFrame with the same partitions, index and columns as ``ddf`` plus
     :data:`~dualuse.batch.OUTPUT_COLUMNS`; ``.compute()`` equals ``score_frame`` on the
@@ -89,6 +99,11 @@ def score_dask(
     # score_frame validates columns and clashes and, on an empty frame, builds the exact
     # output dtypes without loading any model: that is the meta.
     meta = score_frame(meta_in.iloc[:0], text_column, hs_column=hs_column, chunk_size=chunk_size, explain=explain)
+    loaded = None if decisions is None else as_decisions(decisions)
+    if loaded is not None:
+        import pandas as pd
+
+        meta = meta.assign(decided=pd.array([], dtype="boolean"), screened_category=pd.array([], dtype="string"))
     key = factory_key(engine_factory)
     return ddf.map_partitions(
         _score_partition,
@@ -98,6 +113,7 @@ def score_dask(
         engine_factory,
         key,
         explain,
+        loaded,
         meta=meta,
         align_dataframes=False,
     )

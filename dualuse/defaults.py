@@ -63,8 +63,14 @@ def set_default_engine(engine: Engine | None) -> None:
 
 
 def is_default_engine(engine: Engine) -> bool:
-    """Whether ``engine`` is this process's default engine (a worker can rebuild it instead of receiving it)."""
-    return engine is _DEFAULT_ENGINE
+    """Whether ``engine`` is this process's default engine, whatever its reviewed decisions.
+
+    A worker can then rebuild it instead of receiving it (and attach the decisions itself).
+    """
+    base = _DEFAULT_ENGINE
+    if engine is base:
+        return True
+    return base is not None and engine.model is base.model and engine.taxonomy is base.taxonomy and engine.fusion == base.fusion
 
 
 def keyword_engine() -> Engine:

@@ -10,7 +10,9 @@ evidence says ``agrees_with_text = False``.
 
 from __future__ import annotations
 
+import copy
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,7 @@ import numpy as np
 from . import hs as hs_module
 from ._version import __version__
 from .categories import CATEGORIES, CATEGORY_INDEX, FAMILIES, NONE_INDEX
+from .decisions import AppliedDecision, Decisions, as_decisions
 from .errors import InputTypeError, InvalidHSCodeError, describe
 from .fusion import FusionConfig, fuse, rule_out
 from .matcher import KeywordMatcher, MatchResult
@@ -69,6 +72,9 @@ class ChunkResult:
     #: of its text in it (-1 for rows that were not screened): what explanations are built from
     model_features: Any = field(repr=False, default=None)
     model_rows: np.ndarray | None = field(repr=False, default=None)
+    #: per row, the reviewed decision that set its category (None where none applied); None
+    #: as a whole when the engine has no decisions (see :mod:`dualuse.decisions`)
+    decided: list[AppliedDecision | None] | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
         return len(self.status)
@@ -121,9 +127,20 @@ class _ScreeningMemo:
 
 
 class Engine:
-    """Scores chunks of texts with a taxonomy, an optional text model and HS codes."""
+    """Scores chunks of texts with a taxonomy, an optional text model and HS codes.
 
-    def __init__(self, taxonomy: Taxonomy, model: TextModel | None = None, fusion: FusionConfig | None = None) -> None:
+    ``decisions`` (a path to a reviewed-decisions file, or a loaded
+    :class:`~dualuse.decisions.Decisions`) sets the category of every row a team has already
+    decided, keeping the screening's own verdict beside it (see :mod:`dualuse.decisions`).
+    """
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        model: TextModel | None = None,
+        fusion: FusionConfig | None = None,
+        decisions: Decisions | str | os.PathLike[str] | None = None,
+    ) -> None:
         self.taxonomy = taxonomy
         self.model = model
         self.fusion = fusion or (model.fusion if model is not None else FusionConfig())
@@ -133,6 +150,14 @@ class Engine:
             ((p, s.id, s.family) for s in taxonomy.subcategories for p in s.hs_prefixes), key=lambda x: -len(x[0])
         )
         self._memo = _ScreeningMemo()
+        self.decisions = None if decisions is None else as_decisions(decisions)
+
+    def with_decisions(self, decisions: Decisions | str | os.PathLike[str] | None) -> Engine:
+        """This engine (same taxonomy, model and fusion, nothing reloaded) with other decisions."""
+        other = copy.copy(self)
+        other._memo = _ScreeningMemo()
+        other.decisions = None if decisions is None else as_decisions(decisions)
+        return other
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -154,6 +179,7 @@ class Engine:
             "model_id": getattr(self.model, "model_id", None),
             "model_sha256": getattr(self.model, "sha256", None),
             "fusion": self.fusion.describe(),
+            "decisions_sha256": None if self.decisions is None else self.decisions.sha256,
         }
 
     # ------------------------------------------------------------------ scoring
@@ -239,6 +265,8 @@ class Engine:
 
         result = self._decide(status, error, probs, text_probs, model_probs, facts)
         result.model_features, result.model_rows = model_features, model_rows
+        if self.decisions is not None:
+            self._apply_decisions(result, texts)
         return result
 
     def explanations(self, result: ChunkResult, top_k: int = 5) -> list[list[tuple[str, float]]]:
@@ -370,3 +398,46 @@ class Engine:
                 if fam == category and f.hs.digits.startswith(prefix):
                     return sub_id
         return best_sub
+
+    # ------------------------------------------------------------------ reviewed decisions
+
+    #: review reasons that are facts about the record, not about the category: a decision keeps them
+    _RECORD_REASONS = ("chpl_listed", "invalid_hs_code", "input_truncated")
+
+    def _apply_decisions(self, result: ChunkResult, texts: Sequence[object]) -> None:
+        """Give every screened row that a reviewed decision covers the decided category.
+
+        The decided category gets probability 1 (a person settled it), so category, confidence,
+        risk level and probabilities stay consistent; the screening's verdict is kept in
+        :attr:`ChunkResult.decided`. Review reasons about the record (CHPL listing, invalid code,
+        truncation) stay; the ones about the category are recomputed for the decided one, and
+        an HS code whose family disagrees with a decision made without a code is flagged.
+        """
+        assert self.decisions is not None
+        decided: list[AppliedDecision | None] = [None] * len(result)
+        for i, cat in enumerate(result.category):
+            text = texts[i]
+            if cat is None or not isinstance(text, str):
+                continue
+            f = result.facts[i]
+            d = self.decisions.lookup(text, None if f.hs is None else f.hs.digits)
+            if d is None:
+                continue
+            decided[i] = AppliedDecision(d, cat, float(result.confidence[i]), tuple(float(p) for p in result.probabilities[i]))
+            label = d.label
+            result.probabilities[i] = 0.0
+            result.probabilities[i, CATEGORY_INDEX[label]] = 1.0
+            result.confidence[i] = 1.0
+            result.category[i] = label
+            sub = self._subcategory(label, f)
+            result.subcategory[i] = sub
+            result.references[i] = self._refs[sub] if sub is not None else ()
+            why = ["family_flagged"] if label != "none" else []
+            if d.hs_digits is None and f.hs is not None and not f.hs_ambiguous and f.hs_family != label:
+                why.append("hs_text_disagreement")
+            why.extend(r for r in result.review_reasons[i] if r in self._RECORD_REASONS)
+            result.review_reasons[i] = tuple(why)
+            result.needs_review[i] = bool(why)
+            # confidence 1 is above every risk threshold: a family a person confirmed is high risk
+            result.risk_level[i] = "high" if label != "none" else "low" if why else "none"
+        result.decided = decided

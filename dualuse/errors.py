@@ -20,6 +20,7 @@ __all__ = [
     "InputFileError",
     "OutputWriteError",
     "WorkerError",
+    "DecisionsError",
 ]
 
 
@@ -80,3 +81,16 @@ class OutputWriteError(DualuseError, OSError):
 
 class WorkerError(DualuseError, RuntimeError):
     """A worker process of ``score_file(..., jobs=N)`` died (killed by a signal or the OOM killer)."""
+
+
+class DecisionsError(DualuseError, ValueError):
+    """A reviewed-decisions file is unreadable or invalid; the message names the file, the line and the problem.
+
+    ``problems`` lists every problem found (``"line 7: label: expected ..."``), not only the first.
+    """
+
+    problems: list[str]
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.problems = []

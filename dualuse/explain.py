@@ -86,6 +86,19 @@ def evidence_records(
         )
     for feat, contrib in features:
         out.append({"kind": "model_feature", "feature": feat, "contribution": round(float(contrib), 6)})
+    applied = None if result.decided is None else result.decided[i]
+    if applied is not None:
+        d = applied.decision
+        source = engine.decisions.source if engine.decisions is not None else "decisions"
+        out.append(
+            {
+                "kind": "note",
+                "code": "reviewed_decision",
+                "message": f"category {d.label} set by a reviewed decision ({source} line {d.line}, {d.reviewer or 'no reviewer'}, "
+                f"{d.date or 'no date'}{'; ' + d.note if d.note else ''}); the screening said {applied.screened_category} "
+                f"({applied.screened_confidence:.3f})",
+            }
+        )
     if f.truncated:
         out.append(
             {

@@ -27,6 +27,7 @@ __all__ = [
     "Evidence",
     "ComponentScores",
     "Provenance",
+    "ReviewedDecision",
     "Classification",
 ]
 
@@ -134,6 +135,26 @@ class Provenance(_Frozen):
     model_id: str | None
     model_sha256: str | None
     fusion: str = Field(description="Identifier of the fusion rule and its parameters.")
+    decisions_sha256: str | None = Field(
+        default=None, description="sha256 of the reviewed-decisions file the engine applies, or None without one."
+    )
+
+
+class ReviewedDecision(_Frozen):
+    """A reviewed decision that set the category, and the screening's own verdict beside it."""
+
+    label: Category = Field(description="The decided category (the result's `category`).")
+    reviewer: str | None
+    date: str | None = Field(description="ISO date of the decision.")
+    note: str | None
+    text: str = Field(description="The description as written in the decisions file.")
+    hs_code: str | None = Field(description="The HS code the decision is limited to, or None for any code.")
+    source: str = Field(description="The decisions file's name.")
+    line: int = Field(ge=1, description="Line (CSV) or row (Parquet) of the decision in its file.")
+    file_sha256: str
+    screened_category: Category = Field(description="The category the screening gave before the decision.")
+    screened_confidence: float = Field(ge=0.0, le=1.0)
+    screened_probabilities: dict[Category, float]
 
 
 class Classification(_Frozen):
@@ -154,6 +175,9 @@ class Classification(_Frozen):
     scores: ComponentScores
     input_truncated: bool = False
     provenance: Provenance
+    decision: ReviewedDecision | None = Field(
+        default=None, description="The reviewed decision that set `category`, or None when the screening decided."
+    )
 
     @property
     def flagged(self) -> bool:
@@ -187,6 +211,9 @@ class Classification(_Frozen):
         notes = [x.message for x in self.evidence if isinstance(x, NoteEvidence)]
         if notes:
             rows.append(("notes", "; ".join(notes)))
+        if self.decision is not None:
+            d = self.decision
+            rows.append(("reviewed decision", f"{d.reviewer} on {d.date} (screening said {d.screened_category})"))
         table = "".join(
             f'<tr><th style="text-align:left;padding-right:1em">{e(k)}</th><td style="text-align:left">{e(v)}</td></tr>'
             for k, v in rows

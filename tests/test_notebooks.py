@@ -44,6 +44,7 @@ def test_the_three_notebooks_are_there():
         "01_quickstart.ipynb",
         "02_train_and_evaluate.ipynb",
         "03_custom_taxonomy.ipynb",
+        "06_decisions_and_extra_labels.ipynb",
     ]
 
 

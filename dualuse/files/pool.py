@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from ..batch import score_columns
+from ..decisions import Decisions
 from ..defaults import default_engine, is_default_engine
 from ..engine import Engine
 
@@ -77,7 +78,7 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="dualuse-parent-watchdog", daemon=True).start()
 
 
-def init_worker(engine: Engine | None, parent_pid: int | None = None) -> None:
+def init_worker(engine: Engine | None, parent_pid: int | None = None, decisions: Decisions | None = None) -> None:
     """Process-pool initializer: the engine is built (or received) once per worker.
 
     Ctrl-C reaches every process of the terminal's process group: workers ignore SIGINT and
@@ -88,7 +89,7 @@ def init_worker(engine: Engine | None, parent_pid: int | None = None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker must not run the CLI's handler
     if parent_pid is not None:
         _die_with_parent(parent_pid)
-    _WORKER_ENGINE = engine if engine is not None else default_engine()
+    _WORKER_ENGINE = engine if engine is not None else default_engine().with_decisions(decisions)
 
 
 def score_in_worker(texts: list[Any], codes: list[Any] | None, explain: bool = False) -> dict[str, Any]:
@@ -109,7 +110,9 @@ def start_pool(jobs: int, engine: Engine) -> ProcessPoolExecutor:
         method = "forkserver" if "forkserver" in methods else "spawn"
     ctx = multiprocessing.get_context(method)
     init_engine = None if (method != "fork" and is_default_engine(engine)) else engine
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(init_engine, os.getpid()))
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(init_engine, os.getpid(), engine.decisions)
+    )
 
 
 def stop_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:

@@ -165,14 +165,17 @@ def score_file(
                 raise ColumnNotFoundError(
                     f"{param}: column {col!r} not found in {str(in_path)!r}; available columns: {available}"
                 )
-        clash = [c for c in output_columns(explain) if c in columns]
+        eng = engine if engine is not None else default_engine()
+        decided = eng.decisions is not None  # reviewed decisions add their columns (dualuse.decisions)
+        clash = [c for c in output_columns(explain, decided) if c in columns]
         if clash:
             raise OptionError(f"input: already has output column(s) {', '.join(map(repr, clash))}; rename them before scoring")
         ti = columns.index(text_column)
         hi = None if hs_column is None else columns.index(hs_column)
 
-        eng = engine if engine is not None else default_engine()
-        writer = open_writer(out_path, out_fmt, list(columns), reader.arrow_schema, formula_guard=formula_guard, explain=explain)
+        writer = open_writer(
+            out_path, out_fmt, list(columns), reader.arrow_schema, formula_guard=formula_guard, explain=explain, decisions=decided
+        )
         summary = ScoreSummary(str(in_path), str(out_path), in_fmt, out_fmt)
         statuses: collections.Counter[str] = collections.Counter()
         categories: collections.Counter[str] = collections.Counter()

@@ -23,6 +23,9 @@ compact JSON text. JSON Lines: JSON arrays, the evidence as nested JSON. Parquet
 ``list<string>`` for the two lists and a ``string`` column holding the evidence as JSON (its
 items have different fields per ``kind``, which a Parquet struct cannot hold without a union
 of every field). A row that was not screened has empty cells / ``null``.
+
+With ``decisions`` (the engine applies reviewed decisions) ``decided`` (written like
+``needs_review``) and ``screened_category`` follow last (:data:`dualuse.decisions.DECISION_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -68,11 +71,12 @@ codecs.register_error("dualuse.replace_surrogates", _replace_surrogates)
 class Writer:
     """Writes one format into a :class:`~dualuse.files.output.Destination`."""
 
-    def __init__(self, output: Path, columns: list[str], explain: bool = False) -> None:
+    def __init__(self, output: Path, columns: list[str], explain: bool = False, decisions: bool = False) -> None:
         self.output = output
         self.columns = columns
         self.explain = explain
-        self.out_columns = output_columns(explain)
+        self.decisions = decisions
+        self.out_columns = output_columns(explain, decisions)
         self.dest = Destination(output)
         self.rows = 0
 
@@ -138,8 +142,8 @@ def _joined(values: list[Any]) -> list[str]:
 class _TextWriter(Writer):
     """A writer of UTF-8 text over the destination's binary file."""
 
-    def __init__(self, output: Path, columns: list[str], explain: bool = False) -> None:
-        super().__init__(output, columns, explain)
+    def __init__(self, output: Path, columns: list[str], explain: bool = False, decisions: bool = False) -> None:
+        super().__init__(output, columns, explain, decisions)
         self.fh = io.TextIOWrapper(
             self.dest.fh, encoding="utf-8", errors="dualuse.replace_surrogates", newline="", write_through=False
         )
@@ -153,8 +157,10 @@ class _TextWriter(Writer):
 
 
 class _DelimitedWriter(_TextWriter):
-    def __init__(self, output: Path, columns: list[str], delimiter: str, formula_guard: bool, explain: bool) -> None:
-        super().__init__(output, columns, explain)
+    def __init__(
+        self, output: Path, columns: list[str], delimiter: str, formula_guard: bool, explain: bool, decisions: bool = False
+    ) -> None:
+        super().__init__(output, columns, explain, decisions)
         self.formula_guard = formula_guard
         self.writer = csv.writer(self.fh, delimiter=delimiter, lineterminator="\n")
         # rows with a bare \r go through a writer that quotes every field (see the module docstring)
@@ -181,6 +187,9 @@ class _DelimitedWriter(_TextWriter):
             cols.append(_joined(out["review_reasons"]))
             cols.append(_joined(out["references"]))
             cols.append(["" if v is None else evidence_json(v) for v in out["evidence"]])
+        if self.decisions:
+            cols.append(["" if v is None else ("true" if v else "false") for v in out["decided"]])
+            cols.append(["" if v is None else v for v in out["screened_category"]])
         lines = [r + list(o) for r, o in zip(rows, zip(*cols))]
         # One scan of the whole chunk decides whether any cell needs a closer look.
         blob = "\x00" + "\x00".join(itertools.chain.from_iterable(lines))
@@ -231,8 +240,8 @@ def _json_line(obj: dict[str, Any]) -> str:
 
 
 class _JsonLinesWriter(_TextWriter):
-    def __init__(self, output: Path, columns: list[str], explain: bool = False) -> None:
-        super().__init__(output, columns, explain)
+    def __init__(self, output: Path, columns: list[str], explain: bool = False, decisions: bool = False) -> None:
+        super().__init__(output, columns, explain, decisions)
         self.keys = columns + list(self.out_columns)
 
     def _write(self, chunk: Chunk, out: dict[str, Any]) -> None:
@@ -254,18 +263,20 @@ def _clean_text(values: list[Any]) -> list[Any]:
 
 
 class _ParquetWriter(Writer):
-    def __init__(self, output: Path, columns: list[str], input_schema: Any, explain: bool = False) -> None:
+    def __init__(
+        self, output: Path, columns: list[str], input_schema: Any, explain: bool = False, decisions: bool = False
+    ) -> None:
         pq = pyarrow_parquet("writing Parquet")
         import pyarrow as pa
 
-        super().__init__(output, columns, explain)
+        super().__init__(output, columns, explain, decisions)
         self.pa = pa
         fields = list(input_schema) if input_schema is not None else [pa.field(c, pa.string()) for c in columns]
         for name in self.out_columns:
             if name in ("review_reasons", "references"):
                 typ = pa.list_(pa.string())
             else:
-                typ = pa.float64() if name == "confidence" else pa.bool_() if name == "needs_review" else pa.string()
+                typ = pa.float64() if name == "confidence" else pa.bool_() if name in ("needs_review", "decided") else pa.string()
             fields.append(pa.field(name, typ))
         self.schema = pa.schema(fields)
         self.typed_input = input_schema is not None
@@ -297,6 +308,9 @@ class _ParquetWriter(Writer):
             for name in ("review_reasons", "references"):
                 arrays.append(pa.array(out[name], type=pa.list_(pa.string())))
             arrays.append(self._strings([evidence_json(v) for v in out["evidence"]]))
+        if self.decisions:
+            arrays.append(pa.array(out["decided"], type=pa.bool_()))
+            arrays.append(self._strings(out["screened_category"]))
         self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
 
     def _close(self) -> None:
@@ -306,15 +320,23 @@ class _ParquetWriter(Writer):
 
 
 def open_writer(
-    path: Path, fmt: str, columns: list[str], schema: Any, *, formula_guard: bool = True, explain: bool = False
+    path: Path,
+    fmt: str,
+    columns: list[str],
+    schema: Any,
+    *,
+    formula_guard: bool = True,
+    explain: bool = False,
+    decisions: bool = False,
 ) -> Writer:
-    """A writer of ``fmt`` into ``path`` (``-`` for standard output); ``explain`` adds the explain columns."""
+    """A writer of ``fmt`` into ``path`` (``-`` for standard output); ``explain`` adds the explain
+    columns, ``decisions`` the columns of reviewed decisions."""
     if fmt == "csv":
-        return _DelimitedWriter(path, columns, ",", formula_guard, explain)
+        return _DelimitedWriter(path, columns, ",", formula_guard, explain, decisions)
     if fmt == "tsv":
-        return _DelimitedWriter(path, columns, "\t", formula_guard, explain)
+        return _DelimitedWriter(path, columns, "\t", formula_guard, explain, decisions)
     if fmt == "jsonl":
-        return _JsonLinesWriter(path, columns, explain)
+        return _JsonLinesWriter(path, columns, explain, decisions)
     if fmt == "parquet":
-        return _ParquetWriter(path, columns, schema, explain)
+        return _ParquetWriter(path, columns, schema, explain, decisions)
     raise OutputWriteError(f"output: unknown format {fmt!r}")  # pragma: no cover - checked by format_of

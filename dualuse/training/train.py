@@ -13,6 +13,8 @@
    their hard negatives, and short trade terms) and a held-out fifth of the tariff corpus:
    weight and bias by mean macro-F1, the temperature by log-loss (calibration). Five-fold cross-validated figures are
    recorded beside the in-sample ones so nobody mistakes one for the other;
+   A team's labelled lines (``extra_labels``, :mod:`dualuse.training.extra_labels`) join
+   both fits with a documented sample weight; they never join the fusion's fit sets;
 5. writes the model as plain arrays and JSON (:mod:`dualuse.persistence`, format 2) with its
    manifest (hashes of every file, corpus and taxonomy, seed, fusion parameters, metrics).
 
@@ -47,6 +49,7 @@ from ..taxonomy import Taxonomy, default_taxonomy
 from .corpus import ENGLISH_TRAINING_SOURCES
 from .estimator import TextClassifier
 from .evaluate import DEV_SET, load_set, macro_f1_from_confusion
+from .extra_labels import EXTRA_LABEL_MAX_SHARE, EXTRA_SOURCE, extra_label_frame, sample_weights
 from .synth import bare_terms, generate, read_negatives, short_forms
 
 __all__ = ["train", "fit_fusion", "fusion_set", "FusionSet", "training_frame", "SEED"]
@@ -228,7 +231,7 @@ def probe_split(frame: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, pd
     synthetic lines. Short forms are derived from tariff lines, so the probe gets only those
     of its own four fifths: the held-out fifth must not leak into it through its short forms.
     """
-    is_tariff = ~frame["source"].str.startswith("synthetic")
+    is_tariff = ~frame["source"].str.startswith(("synthetic", EXTRA_SOURCE + ":"))  # extra lines: see train()
     is_short_form = frame["source"] == "synthetic:short_form"
     fit_part, held_out = _holdout_split(frame[is_tariff], seed)
     parts = [fit_part, frame[~is_tariff & ~is_short_form]]
@@ -256,18 +259,26 @@ def train(
     taxonomy: Taxonomy | None = None,
     seed: int = SEED,
     classifier: TextClassifier | None = None,
+    extra_labels: str | Path | None = None,
 ) -> FittedModel:
     """Train the model from ``data_dir`` and write it to ``out_dir`` (a new or empty directory).
 
     Returns the fitted model as loaded back from ``out_dir``, ready for
     :class:`~dualuse.engine.Engine`. To replace the package's embedded model, use
     ``dualuse train --into-package`` (the command writes elsewhere and swaps it in).
+    ``extra_labels`` names a file of a team's labelled lines (the decisions format) added to
+    the corpus with the sample weight of :mod:`dualuse.training.extra_labels`; the model id
+    and manifest record it. Raises :class:`~dualuse.errors.DecisionsError` for a malformed file.
     """
     data_dir = Path(data_dir)
     out = Path(out_dir)
     taxonomy = taxonomy or default_taxonomy()
     t0 = time.perf_counter()
     frame = training_frame(data_dir, taxonomy, seed=seed)
+    extra_info = None
+    if extra_labels is not None:
+        extra, extra_info = extra_label_frame(extra_labels)
+        frame = pd.concat([frame, extra], ignore_index=True)
     corpus_sha = hashlib.sha256("\n".join(frame["label"] + "\t" + frame["text"]).encode("utf-8")).hexdigest()
 
     def make_classifier() -> TextClassifier:
@@ -275,9 +286,13 @@ def train(
 
     # 1. fusion parameters are fitted on data the model did not see: the dev sets and a
     #    held-out fifth of the tariff corpus, with a model fitted on the other four fifths
+    # (extra lines train the probe too: the fusion is then fitted for a model that knows them)
     probe_frame, held_out = probe_split(frame, seed)
+    probe_weights, _ = sample_weights(probe_frame)
     with threadpool_limits(limits=1):
-        probe = make_classifier().fit([fold(t) for t in probe_frame["text"]], probe_frame["label"].tolist())
+        probe = make_classifier().fit(
+            [fold(t) for t in probe_frame["text"]], probe_frame["label"].tolist(), sample_weight=probe_weights
+        )
     probe_engine = Engine(taxonomy, FittedModel(probe, FusionConfig(), "probe", "0" * 64))
     sets = []
     for name in FUSION_SETS:
@@ -293,9 +308,10 @@ def train(
     # 2. the shipped model is fitted on everything
     texts = [fold(t) for t in frame["text"]]
     clf = make_classifier()
+    weights, extra_weight = sample_weights(frame)
     log.info("fitting on %d lines (%s)", len(texts), frame["label"].value_counts().to_dict())
     with threadpool_limits(limits=1):
-        clf.fit(texts, frame["label"].tolist())
+        clf.fit(texts, frame["label"].tolist(), sample_weight=weights)
     t_fit = time.perf_counter() - t0
 
     counts = frame.groupby(["source", "label"]).size()
@@ -310,6 +326,10 @@ def train(
         "train_seconds": round(t_fit, 1),
     }
     model_id = f"dualuse-tfidf-lr-{taxonomy.version}-s{seed}"
+    training_extra = {}
+    if extra_info is not None:
+        model_id += f"-x{extra_info['file_sha256'][:12]}"  # another corpus: another model id
+        training_extra = {"extra_labels": {**extra_info, "sample_weight": extra_weight, "max_share": EXTRA_LABEL_MAX_SHARE}}
     save_model(
         clf.to_linear_model(),
         out,
@@ -326,6 +346,7 @@ def train(
             "rows_per_label": {k: int(v) for k, v in frame["label"].value_counts().sort_index().items()},
             "rows_per_source": dict(sorted(by_source.items())),
             "classifier_params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in clf.get_params().items()},
+            **training_extra,
         },
         metrics=metrics,
     )
