@@ -39,10 +39,12 @@ rect.seg-low { fill: var(--low); } rect.seg-none, rect.seg-other { fill: var(--n
 .controls input[type=search] { width: 320px; padding: 4px 8px; }
 #review { width: 100%; font-size: 13px; }
 #review th, #review td { border-bottom: 1px solid var(--line); padding: 5px 6px; vertical-align: top; text-align: left; }
-#review th { background: var(--head); position: sticky; top: 44px; cursor: pointer; user-select: none; white-space: nowrap; }
+#review th { background: var(--head); cursor: pointer; user-select: none; white-space: nowrap; }
 #review th[aria-sort=ascending]::after { content: " \\25B2"; } #review th[aria-sort=descending]::after { content: " \\25BC"; }
 #review td.num { text-align: right; font-variant-numeric: tabular-nums; }
-#review td.text { max-width: 520px; overflow-wrap: anywhere; white-space: pre-wrap; }
+#review td.text { max-width: 440px; overflow-wrap: anywhere; white-space: pre-wrap; }
+#review td.id { white-space: nowrap; }
+.scroll { overflow-x: auto; }
 mark { background: #ffe27a; border-radius: 2px; padding: 0 1px; }
 mark.x { background: #cfe3ff; text-decoration: line-through; }
 .feat { display: block; color: var(--muted); font-size: 11px; margin-top: 3px; white-space: normal; }

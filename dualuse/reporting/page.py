@@ -104,7 +104,7 @@ def row_html(row: ReviewRow, with_id: bool) -> str:
     risk = row.risk_level or ""
     cells = [f'<td class="num" data-v="{row.number}">{row.number}</td>']
     if with_id:
-        cells.append(f"<td>{esc(row.row_id or '')}</td>")
+        cells.append(f'<td class="id">{esc(row.row_id or "")}</td>')
     text = highlight(row.text, row.evidence) + _features(row.evidence)
     if row.evidence_problem:
         text += f'<span class="err">{esc(row.evidence_problem)}</span>'
@@ -112,7 +112,10 @@ def row_html(row: ReviewRow, with_id: bool) -> str:
         text += f'<span class="feat">matched: {esc(", ".join(row.matched_terms))}</span>'
     cells.append(f'<td class="text">{text}</td>')
     cells.append(f"<td>{esc(row.hs_code or '')}</td>")
-    sub = f'<br><span class="muted">{esc(row.subcategory)}</span>' if row.subcategory else ""
+    sub = row.subcategory or ""
+    if family and sub.startswith(family + "."):  # machine_tools.lathes under machine_tools: lathes
+        sub = sub[len(family) + 1 :]
+    sub = f'<br><span class="muted">{esc(sub)}</span>' if sub else ""
     cells.append(f"<td>{esc(family or 'not screened')}{sub}</td>")
     rank = _RISK_RANK.get(risk, -1)
     cells.append(f'<td data-v="{rank}">' + (f'<span class="pill risk-{esc(risk)}">{esc(risk)}</span>' if risk else "") + "</td>")
@@ -234,6 +237,6 @@ def page_html(tally: Tally, *, title: str, meta: str, rows_html: list[str], with
         '<button type="button" id="prev">previous</button><button type="button" id="next">next</button>'
         '<span id="shown" class="muted"></span> <span class="muted">matching: <b id="match-count">'
         f"{len(rows_html)}</b></span></div>"
-        f'<table id="review"><thead><tr>{th}</tr></thead><tbody>{"".join(rows_html)}</tbody></table>'
+        f'<div class="scroll"><table id="review"><thead><tr>{th}</tr></thead><tbody>{"".join(rows_html)}</tbody></table></div>'
         f"<script>{script}</script></body></html>\n"
     )
