@@ -378,3 +378,27 @@ def test_the_cli_writes_the_report_and_maps_errors_to_exit_codes(sample_scored, 
 
 def test_report_is_public():
     assert dualuse.report is report
+
+
+def test_a_huge_description_is_cut_in_the_table_and_says_so(tmp_path):
+    from dualuse.reporting.page import MAX_TEXT_CHARS
+
+    text = "CNC lathe " + "x" * (3 * MAX_TEXT_CHARS)
+    ev = [{"kind": "term", "term": "CNC lathe", "start": 0, "end": 9, "matched_text": "CNC lathe"}]
+    row = {
+        "description": text,
+        "category": "machine_tools",
+        "confidence": 0.9,
+        "risk_level": "high",
+        "needs_review": True,
+        "chpl_tier": None,
+        "status": "ok",
+        "evidence": ev,
+    }
+    src = tmp_path / "big.jsonl"
+    src.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    report(src, out)
+    cell = Page(out.read_text(encoding="utf-8")).rows[0]["cells"][1]
+    assert cell.startswith(text[:MAX_TEXT_CHARS]) and f"and {len(text) - MAX_TEXT_CHARS:,} more characters" in cell
+    assert len(out.read_bytes()) < 200_000

@@ -21,12 +21,15 @@ from .assets import CSS, JS
 from .charts import bar_chart, stacked_bar_chart
 from .collect import RISK_LEVELS, ReviewRow, Tally, spans
 
-__all__ = ["esc", "highlight", "row_html", "page_html", "TABLE_COLUMNS"]
+__all__ = ["esc", "highlight", "row_html", "page_html", "TABLE_COLUMNS", "MAX_TEXT_CHARS"]
 
 # lone surrogates cannot be encoded; C0/C1 controls (but tab and line breaks) are not text
 _UNFIT = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _DOT = " \u00b7 "
 _RISK_RANK = {"high": 3, "medium": 2, "low": 1, "none": 0}
+#: Characters of a description shown in the table: a page of 10,000 rows must stay openable
+#: even when some descriptions run to megabytes (spans past this are not highlighted).
+MAX_TEXT_CHARS = 5_000
 #: The review table's columns: (header, sort type).
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("#", "num"),
@@ -105,7 +108,10 @@ def row_html(row: ReviewRow, with_id: bool) -> str:
     cells = [f'<td class="num" data-v="{row.number}">{row.number}</td>']
     if with_id:
         cells.append(f'<td class="id">{esc(row.row_id or "")}</td>')
-    text = highlight(row.text, row.evidence) + _features(row.evidence)
+    text = highlight(row.text[:MAX_TEXT_CHARS], row.evidence)
+    if len(row.text) > MAX_TEXT_CHARS:
+        text += f'<span class="err">\u2026 and {len(row.text) - MAX_TEXT_CHARS:,} more characters, not shown</span>'
+    text += _features(row.evidence)
     if row.evidence_problem:
         text += f'<span class="err">{esc(row.evidence_problem)}</span>'
     elif row.evidence is None and row.matched_terms:
