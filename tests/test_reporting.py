@@ -402,3 +402,12 @@ def test_a_huge_description_is_cut_in_the_table_and_says_so(tmp_path):
     cell = Page(out.read_text(encoding="utf-8")).rows[0]["cells"][1]
     assert cell.startswith(text[:MAX_TEXT_CHARS]) and f"and {len(text) - MAX_TEXT_CHARS:,} more characters" in cell
     assert len(out.read_bytes()) < 200_000
+
+
+def test_a_scored_file_without_rows_gives_a_page_without_rows(sample_scored, tmp_path):
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text(sample_scored.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    summary = report(header_only, out)
+    assert (summary.rows, summary.review_rows, summary.table_rows) == (0, 0, 0)
+    assert Page(out.read_text(encoding="utf-8")).rows == []
