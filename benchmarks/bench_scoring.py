@@ -2,6 +2,8 @@
 
     python benchmarks/bench_scoring.py                      # keyword-only engine, and the default model if built
     python benchmarks/bench_scoring.py --engine default --jobs 1 2 --file-rows 1000000
+    python benchmarks/bench_scoring.py --engine default --jobs 2 --skip-frame --explain off on \
+        --reference ../main --rounds 3          # explanations off / on, and the code of another checkout
 
 Measures, each in a fresh subprocess:
 
@@ -19,6 +21,11 @@ with it for the tree memory (see :func:`measure_twice`). The output of ``dualuse
 exactly as many rows as input records, record ids in input order (a line broken on purpose by
 the generator is kept as a ``malformed_line`` row with an empty id, in its place).
 
+``--explain off on`` runs ``dualuse score`` without and with ``--explain``; ``--reference DIR``
+also runs it (explanations off) with the code of another checkout (``DIR`` as working
+directory, so that ``python -m dualuse.cli`` imports that checkout's package); ``--rounds N``
+repeats the whole set N times, alternating the variants so that each sees the same machine.
+
 Results go to ``benchmarks/results_scoring.md`` (date, machine, command, rows, seconds, rows/s,
 peak memory, order check). The "keyword" engine is the packaged taxonomy without a model
 (``Engine(default_taxonomy(), model=None)``); "default" is ``dualuse.default_engine()``.
@@ -29,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -177,7 +185,7 @@ class TreeSampler:
         self._thread.join()
 
 
-def run_measured(cmd: list[str], *, sample_tree: bool = True) -> dict:
+def run_measured(cmd: list[str], *, sample_tree: bool = True, cwd: Path = ROOT) -> dict:
     """Run ``cmd``; wall time, exit code, output, peak memory (single process and whole tree).
 
     The child is reaped with ``os.wait4`` so its own ``ru_maxrss`` (the largest of it and its
@@ -186,7 +194,7 @@ def run_measured(cmd: list[str], *, sample_tree: bool = True) -> dict:
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, cwd=ROOT)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, cwd=cwd)
         sampler = TreeSampler(proc.pid)
         if sample_tree:
             with sampler:
@@ -209,7 +217,7 @@ def run_measured(cmd: list[str], *, sample_tree: bool = True) -> dict:
     }
 
 
-def measure_twice(cmd: list[str]) -> dict:
+def measure_twice(cmd: list[str], cwd: Path = ROOT) -> dict:
     """Time ``cmd`` in a run without the /proc sampler, then run it again to sample tree memory.
 
     The sampler reads /proc every 50 ms; on a 2-core machine that steals CPU from the run it
@@ -217,10 +225,10 @@ def measure_twice(cmd: list[str]) -> dict:
     single-process peak is the larger of the two runs' ``ru_maxrss``. The second run writes
     the same output file over the first (checked afterwards by the caller).
     """
-    timed = run_measured(cmd, sample_tree=False)
+    timed = run_measured(cmd, sample_tree=False, cwd=cwd)
     if timed["returncode"] not in (0, 1):
         return timed
-    sampled = run_measured(cmd, sample_tree=True)
+    sampled = run_measured(cmd, sample_tree=True, cwd=cwd)
     return {
         **timed,
         "max_single_rss": max(timed["max_single_rss"], sampled["max_single_rss"]),
@@ -270,7 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", default=None, help="where the generated files go (default: a temp dir)")
     p.add_argument("--results", default=str(RESULTS))
     p.add_argument("--skip-frame", action="store_true")
+    p.add_argument("--explain", nargs="+", choices=["off", "on"], default=["off"], help="dualuse score without / with --explain")
+    p.add_argument("--reference", default=None, help="a checkout whose code also runs dualuse score (explain off)")
+    p.add_argument("--rounds", type=int, default=1, help="repeat the dualuse score runs, variants alternating")
     args = p.parse_args(argv)
+    reference = Path(args.reference).resolve() if args.reference else None
 
     info = machine()
     print(
@@ -320,7 +332,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"peak RSS {_gib(row['single'])}",
                 flush=True,
             )
-        for jobs in args.jobs:
+        variants = [(None, mode) for mode in args.explain]
+        if reference is not None:
+            variants.insert(0, (reference, "off"))
+        for jobs, _, (ref, mode) in itertools.product(args.jobs, range(args.rounds), variants):
             out_csv = work / f"scored_{eng}_{jobs}.csv"
             cli = [
                 "score",
@@ -337,21 +352,24 @@ def main(argv: list[str] | None = None) -> int:
                 str(args.chunk_size),
                 "--progress",
                 "never",
+                *(["--explain"] if mode == "on" else []),
             ]
             if eng == "default":
                 cmd = [sys.executable, "-m", "dualuse.cli", *cli]
             else:
                 cmd = [sys.executable, "-c", _CLI_SNIPPET.format(engine=_ENGINE_SNIPPET[eng]), *cli]
-            r = measure_twice(cmd)
+            r = measure_twice(cmd, cwd=ref or ROOT)
             if r["returncode"] not in (0, 1):
                 print(r["stderr"], file=sys.stderr)
                 return 1
             ok, msg, statuses = check_output(out_csv, args.file_rows)
             row = {
-                "engine": eng,
+                "engine": eng + (" (reference checkout)" if ref else ""),
                 "what": "dualuse score (end to end)",
                 "command": "dualuse score records.csv -o scored.csv --text-column description --hs-column hs_code "
-                f"--jobs {jobs}" + ("" if eng == "default" else f"  # {eng} engine via set_default_engine"),
+                f"--jobs {jobs}"
+                + (" --explain" if mode == "on" else "")
+                + ("" if eng == "default" else f"  # {eng} engine via set_default_engine"),
                 "rows": args.file_rows,
                 "seconds": r["seconds"],
                 "rate": args.file_rows / r["seconds"],
@@ -364,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             results.append(row)
             print(
-                f"[{eng}] dualuse score --jobs {jobs}: {row['rows']:,} rows in {row['seconds']:.1f} s = "
+                f"[{row['engine']}] dualuse score --jobs {jobs} explain {mode}: {row['rows']:,} rows in {row['seconds']:.1f} s = "
                 f"{row['rate']:,.0f} rows/s; peak RSS single {_gib(row['single'])}, tree RSS {_gib(row['tree_rss'])}, "
                 f"tree PSS {_gib(row['tree_pss'])}; exit {row['exit']}; {row['check']}",
                 flush=True,

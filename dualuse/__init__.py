@@ -39,6 +39,7 @@ _LAZY = {
     "score_file": "dualuse.files",
     "score_dask": "dualuse.dask",
     "evaluate": "dualuse.training.evaluate",
+    "report": "dualuse.reporting",
 }
 
 __all__ = [

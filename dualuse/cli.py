@@ -264,6 +264,31 @@ def _cmd_data_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    """Write the HTML review report of a scored file."""
+    from .errors import ColumnNotFoundError, InputFileError, InputTypeError, OptionError, OutputWriteError
+    from .reporting import report
+
+    try:
+        summary = report(
+            args.scored,
+            args.output,
+            text_column=args.text_column,
+            id_column=args.id_column,
+            input_format=args.format,
+            title=args.title,
+            max_rows=args.max_rows,
+        )
+    except OutputWriteError as exc:
+        print(f"dualuse: error: {exc}", file=sys.stderr)
+        return EXIT_OUTPUT
+    except (InputFileError, ColumnNotFoundError, OptionError, InputTypeError) as exc:
+        print(f"dualuse: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(summary.format(), file=sys.stderr if args.output == "-" else sys.stdout)
+    return EXIT_OK
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dualuse",
@@ -356,6 +381,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     engine_options(p)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("report", help="write a self-contained HTML review report of a scored file")
+    p.add_argument("scored", help="an output of 'dualuse score' (CSV, TSV, Parquet, JSON Lines; best with --explain)")
+    p.add_argument("-o", "--output", required=True, help="the HTML file to write; - for standard output")
+    p.add_argument("--text-column", default=None, help="the descriptions (default: the column the evidence spans point into)")
+    p.add_argument("--id-column", default=None, help="a column to show beside each row, such as a record id")
+    p.add_argument("--format", choices=["csv", "tsv", "parquet", "jsonl"], default=None, help="default: by extension")
+    p.add_argument("--title", default=None)
+    p.add_argument("--max-rows", type=int, default=10_000, help="rows needing review held in the table (default 10,000)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("model", help="model directory commands")
     msub = p.add_subparsers(dest="model_command", required=True)

@@ -103,14 +103,27 @@ def test_no_module_imports_the_package_root() -> None:
     assert offenders == []
 
 
+#: Layers above the screening core: each may import the core (and files), the core none of them.
+UPPER_LAYERS = ("dualuse.training", "dualuse.files", "dualuse.reporting")
+
+
 def test_runtime_modules_do_not_import_training_or_files_at_import_time() -> None:
-    """Screening a text needs neither the build-time code nor the file readers."""
+    """Screening a text needs neither the build-time code, the file readers nor the HTML report."""
     graph = _graph(top_level_only=True)
-    runtime = [
-        n for n in graph if not n.startswith(("dualuse.training", "dualuse.files")) and n not in ("dualuse", "dualuse.cli")
-    ]
-    bad = {n: sorted(t for t in graph[n] if t.startswith(("dualuse.training", "dualuse.files"))) for n in runtime}
+    runtime = [n for n in graph if not n.startswith(UPPER_LAYERS) and n not in ("dualuse", "dualuse.cli")]
+    bad = {n: sorted(t for t in graph[n] if t.startswith(UPPER_LAYERS)) for n in runtime}
     assert {n: t for n, t in bad.items() if t} == {}
+
+
+def test_nothing_below_the_report_imports_it() -> None:
+    """The report is the top layer: only the CLI imports it (the package root names it lazily, as a string)."""
+    graph = _graph(top_level_only=False)
+    users = sorted(
+        n
+        for n, targets in graph.items()
+        if not n.startswith("dualuse.reporting") and any(t.startswith("dualuse.reporting") for t in targets)
+    )
+    assert users == ["dualuse.cli"]
 
 
 def test_only_the_cli_knows_argparse() -> None:
@@ -160,6 +173,7 @@ PUBLIC_API = {
     "TaxonomyError",
     "InputFileError",
     "OutputWriteError",
+    "report",
 }
 
 
@@ -169,7 +183,7 @@ def test_public_api_is_stable() -> None:
         assert getattr(dualuse, name) is not None
 
 
-@pytest.mark.parametrize("name", ["score_frame", "score_file", "score_dask", "evaluate"])
+@pytest.mark.parametrize("name", ["score_frame", "score_file", "score_dask", "evaluate", "report"])
 def test_lazy_public_names_are_the_functions_they_name(name: str) -> None:
     fn = getattr(dualuse, name)
     assert callable(fn) and fn.__name__ == name
