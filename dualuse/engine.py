@@ -24,10 +24,11 @@ from ._version import __version__
 from .categories import CATEGORIES, CATEGORY_INDEX, FAMILIES, NONE_INDEX
 from .decisions import AppliedDecision, Decisions, as_decisions
 from .errors import InputTypeError, InvalidHSCodeError, describe
-from .fusion import FusionConfig, fuse, rule_out
+from .fusion import FusionConfig, fuse, rule_out, temper_unfamiliar
 from .matcher import KeywordMatcher, MatchResult
 from .model import TextModel
 from .normalize import normalize
+from .scripts import script_of
 from .taxonomy import Taxonomy
 
 __all__ = ["Engine", "ChunkResult", "RowFacts", "STATUSES"]
@@ -48,6 +49,8 @@ class RowFacts:
     hs_error: str | None = None
     truncated: bool = False
     folded: str = ""
+    #: no evidence, and written in a script the model saw little ``none`` text in (fusion doc)
+    unfamiliar_script: bool = False
 
 
 @dataclass
@@ -262,6 +265,21 @@ class Engine:
                     hs_onehot[j, CATEGORY_INDEX[code_family]] = 1.0
             text_probs[idx] = fuse(mp, kw, None, self.fusion)
             probs[idx] = fuse(mp, kw, hs_onehot, self.fusion)
+            familiar = self.fusion.familiar_scripts
+            if mp is not None and familiar is not None:
+                unfamiliar = np.zeros(n, dtype=bool)
+                for i in ok_rows:
+                    f = facts[i]
+                    raw = texts[i]
+                    assert isinstance(raw, str) and f.match is not None
+                    # ASCII is Latin or no letters at all: the common case costs one C call
+                    if f.match.matches or f.hs is not None or raw.isascii():
+                        continue
+                    script = script_of(raw[:max_chars])
+                    if script != "no_letters" and script not in familiar:
+                        unfamiliar[i] = f.unfamiliar_script = True
+                text_probs = temper_unfamiliar(text_probs, unfamiliar, self.fusion)
+                probs = temper_unfamiliar(probs, unfamiliar, self.fusion)
 
         result = self._decide(status, error, probs, text_probs, model_probs, facts)
         result.model_features, result.model_rows = model_features, model_rows
@@ -355,6 +373,8 @@ class Engine:
                 why.append("invalid_hs_code")
             if f.truncated:
                 why.append("input_truncated")
+            if f.unfamiliar_script:
+                why.append("unfamiliar_script")
             if cat != "none":
                 conf = confidence[i]
                 risk[i] = "high" if conf >= cfg.high_risk_threshold else "medium" if conf >= cfg.medium_risk_threshold else "low"

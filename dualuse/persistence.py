@@ -43,12 +43,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import os
 import re
 import zipfile
 from collections.abc import Sequence
-from dataclasses import fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -58,7 +56,7 @@ import numpy as np
 from ._version import __version__
 from .categories import CATEGORIES
 from .errors import ModelIntegrityError
-from .fusion import FusionConfig
+from .fusion import FusionConfig, check_fusion, fusion_json
 from .linear_model import MAX_FEATURES, MAX_NGRAM, WORD_TOKEN_PATTERN, LinearTextModel
 from .model import FittedModel
 from .untrusted import read_regular_file, strict_json
@@ -101,22 +99,6 @@ DEFAULT_REPRODUCIBILITY = (
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-# Fusion parameters and their accepted ranges (inclusive). Weights are log-odds multipliers,
-# biases log-odds: beyond +-16 (odds of nine million to one) a single component would
-# decide every row. temperature divides the model's log-odds, so it must stay away from 0.
-FUSION_RANGES: dict[str, tuple[float, float]] = {
-    "keyword_weight": (0.0, 16.0),
-    "hs_weight": (0.0, 16.0),
-    "hs_none_weight": (0.0, 16.0),
-    "no_model_none_prior": (-16.0, 16.0),
-    "none_bias": (-16.0, 16.0),
-    "temperature": (0.01, 100.0),
-    "review_threshold": (0.0, 1.0),
-    "high_risk_threshold": (0.0, 1.0),
-    "medium_risk_threshold": (0.0, 1.0),
-    "max_chars": (1, 10_000_000),
-}
-
 
 def packaged_model_dir() -> Path:
     """The directory of the embedded default model inside the installed package."""
@@ -124,43 +106,6 @@ def packaged_model_dir() -> Path:
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def check_fusion(values: object, where: str) -> FusionConfig:
-    """A :class:`FusionConfig` from a JSON object, every field present, typed and in range."""
-    if not isinstance(values, dict):
-        raise ModelIntegrityError(f"{where}: fusion: expected an object, got {type(values).__name__}")
-    names = {f.name for f in fields(FusionConfig)}
-    if set(values) != names:
-        missing, extra = sorted(names - set(values)), sorted(set(values) - names)
-        raise ModelIntegrityError(f"{where}: fusion: missing fields {missing}, unknown fields {extra}")
-    out: dict[str, Any] = {}
-    for name in sorted(names):
-        value = values[name]
-        low, high = FUSION_RANGES[name]
-        if name == "max_chars":
-            ok_type = isinstance(value, int) and not isinstance(value, bool)
-        else:
-            ok_type = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok_type:
-            kind = "an int" if name == "max_chars" else "a finite number"
-            raise ModelIntegrityError(f"{where}: fusion.{name}: expected {kind}, got {value!r}")
-        if not low <= value <= high:
-            raise ModelIntegrityError(f"{where}: fusion.{name} = {value!r} is outside the accepted range [{low}, {high}]")
-        out[name] = value if name == "max_chars" else float(value)
-    if out["medium_risk_threshold"] > out["high_risk_threshold"]:
-        raise ModelIntegrityError(
-            f"{where}: fusion.medium_risk_threshold {out['medium_risk_threshold']} exceeds "
-            f"high_risk_threshold {out['high_risk_threshold']}"
-        )
-    return FusionConfig(**out)
-
-
-def _fusion_json(fusion: FusionConfig) -> dict[str, Any]:
-    return {
-        f.name: (int(getattr(fusion, f.name)) if f.name == "max_chars" else float(getattr(fusion, f.name)))
-        for f in fields(FusionConfig)
-    }
 
 
 def _check_manifest(raw: object, where: str) -> dict[str, Any]:
@@ -471,7 +416,7 @@ def save_model(
         "created_by": f"dualuse {__version__}",
         "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} for name, data in files.items()},
         "classes": list(CATEGORIES),
-        "fusion": _fusion_json(fusion),
+        "fusion": fusion_json(fusion),
         "taxonomy_sha256": taxonomy_sha256,
         "taxonomy_version": taxonomy_version,
         "corpus_sha256": corpus_sha256,

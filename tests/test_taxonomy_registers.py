@@ -52,3 +52,19 @@ def test_brand_alone_is_weak_and_series_needs_model_number():
     assert [x.weight for x in alone.matches] == [0.5]
     assert not m.match("Haas VF").matches or all(x.weight < 1 for x in m.match("Haas VF").matches)
     assert not m.match("Pulsar Thermionic valve").matches
+
+
+def _probe_rows(name: str) -> list[dict[str, str]]:
+    with (Path(__file__).parent.parent / "data/dev" / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+@pytest.mark.parametrize("name", ["registers.tsv", "registers_intl.tsv"])
+def test_register_probes_on_the_default_engine(name):
+    """The shipped model with its fusion gets every probe line right (the README's figure)."""
+    from dualuse.api import classify_batch
+
+    rows = _probe_rows(name)
+    results = classify_batch([r["text"] for r in rows])
+    wrong = [(r["text"], r["label"], c.category) for r, c in zip(rows, results, strict=True) if c.category != r["label"]]
+    assert wrong == []

@@ -117,7 +117,8 @@ def save_pickle_model(
         corpus_sha256=corpus_sha256,
         taxonomy_sha256=taxonomy_sha256,
         taxonomy_version=taxonomy_version,
-        fusion={k: float(v) for k, v in fusion.__dict__.items()},
+        # format 1 knew only the numeric fields (familiar scripts came with format 2)
+        fusion={k: float(v) for k, v in fusion.__dict__.items() if k not in ("familiar_scripts", "unfamiliar_weight")},
         training=training or {},
         metrics=metrics or {},
     )

@@ -45,6 +45,7 @@ from ..fusion import FusionConfig, fuse
 from ..model import FittedModel
 from ..normalize import fold
 from ..persistence import load_model, save_model
+from ..scripts import SCRIPT_BUCKETS, script_of
 from ..taxonomy import Taxonomy, default_taxonomy
 from .corpus import ENGLISH_TRAINING_SOURCES
 from .estimator import TextClassifier
@@ -70,6 +71,11 @@ TEMPERATURES = tuple(np.round(np.arange(0.4, 3.01, 0.1), 2))
 
 #: At most this many ``none`` short forms (seeded sample); all family forms are kept.
 SHORT_FORMS_NONE_CAP = 15_000
+#: A script is familiar to the model (fusion ``familiar_scripts``) when its training corpus
+#: has at least this many real ``none`` lines in it: enough for the model to have learned that
+#: most text in the script is ordinary goods (Latin, Cyrillic and Chinese have over 10,000 each
+#: from the nomenclature; Korean and Japanese reach the corpus only as synthetic lines).
+MIN_FAMILIAR_NONE_LINES = 1000
 
 
 def short_form_frame(corpus: pd.DataFrame, *, seed: int = SEED, none_cap: int | None = SHORT_FORMS_NONE_CAP) -> pd.DataFrame:
@@ -252,6 +258,16 @@ def fusion_holdout(held_out: pd.DataFrame) -> pd.DataFrame:
     return held_out[held_out["source"].isin(ENGLISH_TRAINING_SOURCES)]
 
 
+def familiar_scripts(frame: pd.DataFrame) -> tuple[str, ...]:
+    """Script buckets with at least :data:`MIN_FAMILIAR_NONE_LINES` ``none`` lines in ``frame``
+    (the training corpus), in :data:`~dualuse.scripts.SCRIPT_BUCKETS` order."""
+    counts: dict[str, int] = {}
+    for text in frame.loc[frame["label"] == "none", "text"]:
+        bucket = script_of(text)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    return tuple(b for b in SCRIPT_BUCKETS if b != "no_letters" and counts.get(b, 0) >= MIN_FAMILIAR_NONE_LINES)
+
+
 def train(
     data_dir: str | Path,
     out_dir: str | Path,
@@ -304,6 +320,9 @@ def train(
     fusion, fit_metrics = fit_fusion(sets, FusionConfig())
     probe_only = np.argmax(sets[0].model_probs, axis=1)  # type: ignore[arg-type]
     log.info("fusion %s; %s", fusion.describe(), {**fit_metrics, **cv})
+
+    fusion = replace(fusion, familiar_scripts=familiar_scripts(frame))
+    log.info("familiar scripts: %s", ", ".join(fusion.familiar_scripts or ()))
 
     # 2. the shipped model is fitted on everything
     texts = [fold(t) for t in frame["text"]]
