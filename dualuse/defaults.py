@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from .engine import Engine
 from .errors import InputTypeError, describe
+from .hs_index import HSIndex
 from .model import FittedModel
 from .taxonomy import default_taxonomy
 
@@ -48,7 +49,8 @@ def default_engine() -> Engine:
     if engine is None:
         with _LOCK:  # threads racing on first use load the model once
             if _DEFAULT_ENGINE is None:
-                _DEFAULT_ENGINE = Engine(default_taxonomy(), default_model())
+                # the HS-6 index is read on first use (dualuse.hs_index), not here
+                _DEFAULT_ENGINE = Engine(default_taxonomy(), default_model(), hs_index=HSIndex())
             engine = _DEFAULT_ENGINE
     return engine
 

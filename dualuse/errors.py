@@ -80,3 +80,11 @@ class OutputWriteError(DualuseError, OSError):
 
 class WorkerError(DualuseError, RuntimeError):
     """A worker process of ``score_file(..., jobs=N)`` died (killed by a signal or the OOM killer)."""
+
+
+class InvalidCountryCodeError(DualuseError, ValueError):
+    """A destination is not an ISO 3166-1 alpha-2 code officially assigned (e.g. ``"KZ"``)."""
+
+
+class DestinationListError(DualuseError, ValueError):
+    """A destination-list file is malformed (unknown code, missing source, bad TOML...)."""

@@ -27,6 +27,8 @@ __all__ = [
     "Evidence",
     "ComponentScores",
     "Provenance",
+    "HSSuggestion",
+    "Destination",
     "Classification",
 ]
 
@@ -128,6 +130,30 @@ class Provenance(_Frozen):
     model_id: str | None
     model_sha256: str | None
     fusion: str = Field(description="Identifier of the fusion rule and its parameters.")
+    hs_index_sha256: str | None = Field(default=None, description="The HS-6 suggestion index, or None without suggestions.")
+    destinations_name: str | None = None
+    destinations_version: str | None = None
+    destinations_sha256: str | None = Field(default=None, description="The destination lists the priority used.")
+
+
+class HSSuggestion(_Frozen):
+    """A suggested HS 2022 six-digit code for the description: a starting point, never a classification."""
+
+    code: str = Field(description="HS 2022 subheading, six digits.")
+    score: float = Field(
+        description="Ranking score (text similarity plus family and taxonomy agreement); compare within one text."
+    )
+    heading: str = Field(description="The HS 2022 text of the subheading.")
+    family: Category = Field(description="The code's family per LABELS.md.")
+    chpl_tier: str | None = Field(description="The code's CHPL tier, when listed.")
+
+
+class Destination(_Frozen):
+    """The destination given with the record and the list it is on."""
+
+    code: str = Field(description="ISO 3166-1 alpha-2 code.")
+    status: Literal["embargoed", "diversion_risk", "other"]
+    sources: tuple[str, ...] = Field(description="Title, date and URL of each document that puts it on its list.")
 
 
 class Classification(_Frozen):
@@ -147,6 +173,13 @@ class Classification(_Frozen):
     evidence: tuple[Evidence, ...]
     scores: ComponentScores
     input_truncated: bool = False
+    hs_suggestions: tuple[HSSuggestion, ...] = Field(
+        default=(), description="Top HS 2022 six-digit codes for the text, best first (empty without the index)."
+    )
+    destination: Destination | None = None
+    priority: Literal["P1", "P2", "P3", "P4"] | None = Field(
+        default=None, description="Review order, P1 first (dualuse.priority): a triage aid, never a legal verdict."
+    )
     provenance: Provenance
 
     @property
