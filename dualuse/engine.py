@@ -150,7 +150,7 @@ class Engine:
             raise InputTypeError("hs_index: HS-6 suggestions need the text model's features; pass a model or hs_index=None")
         self.hs_index = hs_index
         self.destinations = destinations if destinations is not None else default_destinations()
-        self._suggest_cache: dict[str, np.ndarray] = {}
+        self._suggest_cache: dict = {}  # subcategories -> code indices under their HS prefixes
         self.taxonomy = taxonomy
         self.model = model
         self.fusion = fusion or (model.fusion if model is not None else FusionConfig())

@@ -56,7 +56,7 @@ from scipy import sparse
 
 from .categories import CATEGORY_INDEX
 from .errors import ModelCompatibilityError, ModelIntegrityError
-from .hs import chpl_tier, hs_family
+from .hs import HS_NATIONAL_LINE_RULES, chpl_tier, hs_family
 from .untrusted import read_regular_file, strict_json
 
 __all__ = [
@@ -78,11 +78,22 @@ ARRAY_DTYPES: dict[str, np.dtype] = {
     "indices": np.dtype("<i4"),
     "data": np.dtype("<f2"),
     "prototype_code": np.dtype("<i4"),
+    "line_indptr": np.dtype("<i8"),
+    "line_indices": np.dtype("<i4"),
+    "line_data": np.dtype("<f2"),
+    "line_code": np.dtype("<i4"),
 }
 #: Suggestions per text.
 TOP_K = 3
-# Rows scored against the prototypes at once: bounds the dense score block (rows x prototypes).
-_BLOCK = 256
+#: Features of a text compared with the prototypes (its strongest ones).
+QUERY_TERMS = 24
+#: Weight of a code's nearest prototype in its similarity; its nearest line has the rest.
+PROTOTYPE_SHARE = 0.5
+#: Cosine below which a prototype is not a candidate (a code of the text's family needs more
+#: than its family bonus to rank; codes under matched taxonomy prefixes are always candidates).
+MIN_SIMILARITY = 0.05
+# Larger than twice any ranking score (a cosine <= 1 plus the family and taxonomy weights).
+_SCORE_SPAN = 64.0
 
 
 @dataclass(frozen=True)
@@ -165,13 +176,15 @@ def _read_arrays(data: bytes, n_codes: int, n_features: int, where: str) -> dict
     for name, dtype in ARRAY_DTYPES.items():
         if arrays[name].dtype != dtype or arrays[name].ndim != 1:
             raise ModelIntegrityError(f"{where}: array {name}: expected a 1-D {dtype.str} array")
-    indptr, indices, values, proto = arrays["indptr"], arrays["indices"], arrays["data"], arrays["prototype_code"]
-    if len(indptr) != len(proto) + 1 or indptr[0] != 0 or indptr[-1] != len(indices) or len(values) != len(indices):
-        raise ModelIntegrityError(f"{where}: indptr/indices/data/prototype_code: inconsistent lengths")
-    if np.any(np.diff(indptr) < 0) or (len(indices) and (indices.min() < 0 or indices.max() >= n_features)):
-        raise ModelIntegrityError(f"{where}: indptr or indices out of range")
-    if len(proto) and (proto.min() < 0 or proto.max() >= n_codes or np.any(np.diff(proto) < 0)):
-        raise ModelIntegrityError(f"{where}: prototype_code: expected sorted code indices below {n_codes}")
+    for prefix, owner in (("", "prototype_code"), ("line_", "line_code")):
+        code = arrays[owner]
+        indptr, indices, values = (arrays[f"{prefix}{k}"] for k in ("indptr", "indices", "data"))
+        if len(indptr) != len(code) + 1 or indptr[0] != 0 or indptr[-1] != len(indices) or len(values) != len(indices):
+            raise ModelIntegrityError(f"{where}: {prefix}indptr/indices/data/{owner}: inconsistent lengths")
+        if np.any(np.diff(indptr) < 0) or (len(indices) and (indices.min() < 0 or indices.max() >= n_features)):
+            raise ModelIntegrityError(f"{where}: {prefix}indptr or {prefix}indices out of range")
+        if len(code) and (code.min() < 0 or code.max() >= n_codes or np.any(np.diff(code) < 0)):
+            raise ModelIntegrityError(f"{where}: {owner}: expected sorted code indices below {n_codes}")
     return arrays
 
 
@@ -208,23 +221,27 @@ class HSIndex:
         spec = _check_index_json(strict_json(contents[INDEX_FILE], where), where)
         codes: list[str] = spec["codes"]
         arrays = _read_arrays(contents[ARRAYS_FILE], len(codes), spec["n_features"], str(self.directory / ARRAYS_FILE))
-        matrix = sparse.csr_matrix(
-            (arrays["data"].astype(np.float32), arrays["indices"], arrays["indptr"]),
-            shape=(len(arrays["prototype_code"]), spec["n_features"]),
-        )
-        proto = arrays["prototype_code"]
-        # each code's first prototype: the segments np.maximum.reduceat takes the best of
-        starts = np.flatnonzero(np.r_[True, proto[1:] != proto[:-1]]) if len(proto) else np.zeros(0, dtype=np.int64)
+
+        def transposed(prefix: str, owner: str) -> sparse.csr_matrix:
+            # features x rows: a text's nonzero features pick rows of it
+            matrix = sparse.csr_matrix(
+                (arrays[f"{prefix}data"].astype(np.float32), arrays[f"{prefix}indices"], arrays[f"{prefix}indptr"]),
+                shape=(len(arrays[owner]), spec["n_features"]),
+            )
+            return matrix.T.tocsr()
+
         return {
             "sha256": sha,
             "manifest": manifest,
             "codes": codes,
             "headings": spec["headings"],
             "model_sha256": spec["model_sha256"],
-            # features x prototypes: a text's nonzero features pick rows of it
-            "matrix_t": matrix.T.tocsr(),
-            "starts": starts,
-            "segment_code": np.asarray(proto[starts], dtype=np.int64),
+            "matrix_t": transposed("", "prototype_code"),
+            "prototype_code": arrays["prototype_code"].astype(np.int64),
+            "line_matrix_t": transposed("line_", "line_code"),
+            "line_code": arrays["line_code"].astype(np.int64),
+            # per code: its family without a description, and its CHPL tier
+            "static": [(hs_family(c), chpl_tier(c)) for c in codes],
         }
 
     @property
@@ -268,60 +285,106 @@ class HSIndex:
         preferred: list[np.ndarray] | None = None,
         family_weight: float = 0.0,
         preferred_weight: float = 0.0,
+        query_terms: int = QUERY_TERMS,
     ) -> list[tuple[Suggestion, ...]]:
         """The top ``k`` codes of each row of ``features`` (a CSR matrix of the model's features).
 
         A code's score is the cosine of the row with the code's nearest prototype, plus
         ``family_weight`` times the probability ``family_probs`` (rows x CATEGORIES) gives the
         code's family, plus ``preferred_weight`` when the code is among the row's ``preferred``
-        code indices (the HS prefixes of the taxonomy subcategories the text matched).
+        code indices (the HS prefixes of the taxonomy subcategories the text matched). Only the
+        row's ``query_terms`` strongest features are compared (the weak ones are common
+        n-grams shared by thousands of codes: they cost most and rank least). Candidates are
+        the codes sharing a feature with the row, and its preferred codes.
         ``descriptions`` (the folded texts, one per row) decide the national-line families
         (853710 "numerical control", 852589 thermal/infrared) as for a given code. A row
         without features gets no suggestion.
         """
         state = self.load()._loaded
         assert state is not None
-        X = sparse.csr_matrix(features)
+        X = _strongest(sparse.csr_matrix(features, dtype=np.float32), query_terms)
         n = X.shape[0]
         out: list[tuple[Suggestion, ...]] = [()] * n
-        if n == 0 or len(state["starts"]) == 0:
+        if n == 0 or len(state["codes"]) == 0:
             return out
         norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-        codes, headings, seg_code = state["codes"], state["headings"], state["segment_code"]
-        k = min(k, len(seg_code))
-        for lo in range(0, n, _BLOCK):
-            hi = min(n, lo + _BLOCK)
-            block = (X[lo:hi] @ state["matrix_t"]).toarray()
-            best = np.maximum.reduceat(block, state["starts"], axis=1) if block.shape[1] else block
-            best /= np.where(norms[lo:hi] > 0, norms[lo:hi], 1.0)[:, None]
-            if family_probs is not None and family_weight:
-                # only the codes that have a prototype (a column of best)
-                best += family_weight * family_probs[lo:hi][:, self.code_families()[seg_code]]
-            if preferred is not None and preferred_weight:
-                for r in range(hi - lo):
-                    wanted = preferred[lo + r]
-                    if len(wanted):
-                        best[r, np.searchsorted(seg_code, wanted)] += preferred_weight
-            top = np.argpartition(-best, k - 1, axis=1)[:, :k]
-            for r in range(hi - lo):
-                i = lo + r
-                if norms[i] == 0.0:
+        codes, headings, static = state["codes"], state["headings"], state["static"]
+        n_codes = len(codes)
+        X = X.multiply((1.0 / np.where(norms > 0, norms, 1.0)).astype(np.float32)[:, None]).tocsr()  # rows of unit norm
+        pk, pv = _best_per_code(X, state["matrix_t"], state["prototype_code"], n_codes)
+        lk, lv = _best_per_code(X, state["line_matrix_t"], state["line_code"], n_codes)
+        # a code's similarity: its nearest prototype and its nearest line, in equal parts
+        keys = np.concatenate([pk, lk])
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], np.concatenate([PROTOTYPE_SHARE * pv, (1 - PROTOTYPE_SHARE) * lv])[order]
+        if len(keys):
+            bounds = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            values = np.add.reduceat(values, bounds)
+            keys = keys[bounds]
+        if preferred is not None and preferred_weight:
+            # preferred codes compete even without a shared feature; a duplicate of a candidate
+            # scores below it (no cosine) and is skipped when the top k are read
+            extra = np.concatenate([r * n_codes + np.asarray(p, dtype=np.int64) for r, p in enumerate(preferred)] or [keys[:0]])
+            boosted = np.isin(keys, extra)
+            keys = np.concatenate([keys, extra])
+            values = np.concatenate([values + preferred_weight * boosted, np.full(len(extra), preferred_weight)])
+        if len(keys) == 0:
+            return out
+        rows, code_idx = keys // n_codes, keys % n_codes
+        if family_probs is not None and family_weight:
+            values = values + family_weight * np.asarray(family_probs, dtype=np.float64)[rows, self.code_families()[code_idx]]
+        # top k per row: by row, then score descending, then code (one stable float sort of
+        # keys that were in (row, code) order; scores are below _SCORE_SPAN / 2)
+        order = np.argsort(rows * _SCORE_SPAN + (_SCORE_SPAN / 2 - values), kind="stable")
+        rows, code_idx, values = rows[order], code_idx[order], values[order]
+        starts = np.searchsorted(rows, np.arange(n + 1))
+        for i in range(n):
+            if norms[i] == 0.0:
+                continue
+            row: list[Suggestion] = []
+            for j in range(starts[i], starts[i + 1]):
+                if len(row) == k or values[j] <= 0.0:
+                    break
+                c = code_idx[j]
+                code = codes[c]
+                if row and any(s.code == code for s in row):
                     continue
-                order = top[r][np.argsort(-best[r, top[r]], kind="stable")]
-                row = []
-                for j in order:
-                    score = float(best[r, j])
-                    if score <= 0.0:
-                        break
-                    code = codes[seg_code[j]]
-                    row.append(
-                        Suggestion(
-                            code=code,
-                            score=round(score, 4),
-                            heading=headings[seg_code[j]],
-                            family=hs_family(code, descriptions[i]),
-                            chpl_tier=chpl_tier(code),
-                        )
-                    )
-                out[i] = tuple(row)
+                family, tier = static[c]
+                if code in HS_NATIONAL_LINE_RULES:  # the only codes whose family depends on the text
+                    family = hs_family(code, descriptions[i])
+                row.append(Suggestion(code, round(float(values[j]), 4), headings[c], family, tier))
+            out[i] = tuple(row)
         return out
+
+
+def _best_per_code(
+    X: sparse.csr_matrix, matrix_t: sparse.csr_matrix, owner: np.ndarray, n_codes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted ``row * n_codes + code`` keys and the best cosine of each among the code's rows of ``matrix_t``."""
+    sims = X @ matrix_t
+    sims.sort_indices()  # column order within each row, hence code order (a code's rows are consecutive)
+    rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(sims.indptr))
+    # a row sharing only weak n-grams with the text cannot make the top k: dropped before the sorts
+    strong = sims.data >= MIN_SIMILARITY
+    keys = rows[strong] * n_codes + owner[sims.indices[strong]]
+    values = sims.data[strong].astype(np.float64)
+    if len(keys):  # keys are sorted already
+        bounds = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        values = np.maximum.reduceat(values, bounds)
+        keys = keys[bounds]
+    return keys, values
+
+
+def _strongest(X: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
+    """Each row of ``X`` cut to its ``keep`` largest values (ties: lower feature index first)."""
+    counts = np.diff(X.indptr)
+    if len(counts) == 0 or counts.max() <= keep:
+        return X
+    rows = np.repeat(np.arange(X.shape[0]), counts)
+    # one stable float sort: by row, then value descending (l2-normalised blocks: values <= 1)
+    order = np.argsort(rows * 4.0 + (2.0 - X.data.astype(np.float64)), kind="stable")
+    rank = np.arange(len(order)) - np.repeat(X.indptr[:-1], counts)
+    kept = order[rank < keep]
+    kept.sort()  # back to row order, indices sorted within each row
+    indptr = np.r_[0, np.cumsum(np.minimum(counts, keep))]
+    return sparse.csr_matrix((X.data[kept], X.indices[kept], indptr), shape=X.shape)

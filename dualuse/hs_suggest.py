@@ -30,20 +30,25 @@ FAMILY_WEIGHT = 0.2
 TAXONOMY_WEIGHT = 0.1
 
 
-def _preferred(index: HSIndex, taxonomy: Taxonomy, cache: dict[str, np.ndarray], subcategories: Sequence[str]) -> np.ndarray:
-    arrays = []
-    for sub in dict.fromkeys(subcategories):
-        if sub not in cache:
-            prefixes = tuple(p for s in taxonomy.subcategories if s.id == sub for p in s.hs_prefixes)
-            cache[sub] = index.codes_under(prefixes) if prefixes else np.zeros(0, dtype=np.int64)
-        arrays.append(cache[sub])
-    return np.unique(np.concatenate(arrays)) if arrays else np.zeros(0, dtype=np.int64)
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _preferred(index: HSIndex, taxonomy: Taxonomy, cache: dict, subcategories: Sequence[str]) -> np.ndarray:
+    """Indices of the codes under the HS prefixes of ``subcategories`` (cached per set of them)."""
+    if not subcategories:
+        return _NONE
+    key = tuple(sorted(set(subcategories)))
+    found = cache.get(key)
+    if found is None:
+        prefixes = tuple(p for s in taxonomy.subcategories if s.id in key for p in s.hs_prefixes)
+        found = cache[key] = index.codes_under(prefixes) if prefixes else _NONE
+    return found
 
 
 def suggest_texts(
     index: HSIndex,
     taxonomy: Taxonomy,
-    cache: dict[str, np.ndarray],
+    cache: dict,
     features: Any,
     folded: Sequence[str],
     text_probs: np.ndarray,

@@ -56,6 +56,13 @@ _LANGUAGES = ("en", "de", "ru", "zh")
 #: Features kept per prototype: enough for the distinctive words and n-grams of a code, and
 #: the size of the index stays a few MB.
 MAX_TERMS = 64
+#: A feature kept by more prototypes than this is dropped from them (as for the lines).
+MAX_PROTOTYPE_DF = 200
+#: Features kept per nomenclature line (a line is shorter than a code's sum of lines).
+MAX_LINE_TERMS = 32
+#: A feature kept by more lines than this is dropped from the lines (a stop word or n-gram:
+#: it cannot tell lines apart, and its long posting list would dominate the scoring time).
+MAX_LINE_DF = 30
 HS2022_SOURCE = "hs2022-6digit-datasets"
 TW_ENGLISH = ("tw-customs-tariff-2020-zh", "tw_tariff10_en.csv")
 
@@ -140,20 +147,35 @@ def build_index(
     group = np.array([code_index[h] * len(_LANGUAGES) + _LANGUAGES.index(lang) for _, h, lang in lines], dtype=np.int64)
     n_features = int(model.features(["x"]).shape[1])
     total = sparse.csr_matrix((len(codes) * len(_LANGUAGES), n_features), dtype=np.float64)
+    line_parts = []
     for lo in range(0, len(lines), chunk):
         part = lines[lo : lo + chunk]
         X = model.features([fold(text) for text, _, _ in part]).astype(np.float64)
+        line_parts.append(_prune(X.tocsr(), MAX_LINE_TERMS).astype(np.float32))
         g = group[lo : lo + chunk]
         assign = sparse.csr_matrix((np.ones(len(g)), (g, np.arange(len(g)))), shape=(total.shape[0], len(g)))
         total = total + assign @ X
     total = sparse.csr_matrix(total)
+    line_code = np.array([code_index[h] for _, h, _ in lines], dtype=np.int32)
+    by_code = np.argsort(line_code, kind="stable")  # a code's lines consecutive, in corpus order
+    line_matrix = sparse.vstack(line_parts).tocsr()[by_code]
+    line_df = np.bincount(line_matrix.indices, minlength=n_features)
+    line_matrix.data[line_df[line_matrix.indices] > MAX_LINE_DF] = 0
+    line_matrix.eliminate_zeros()
     present = np.flatnonzero(np.diff(total.indptr) > 0)  # (code, language) pairs with lines
-    pruned = _prune(total[present], max_terms)
+    pruned = _prune(total[present], max_terms).astype(np.float32)
+    proto_df = np.bincount(pruned.indices, minlength=n_features)
+    pruned.data[proto_df[pruned.indices] > MAX_PROTOTYPE_DF] = 0
+    pruned.eliminate_zeros()
     arrays = {
         "indptr": pruned.indptr,
         "indices": pruned.indices,
-        "data": pruned.data,
+        "data": pruned.data.astype(np.float16),
         "prototype_code": (present // len(_LANGUAGES)).astype(np.int32),
+        "line_indptr": line_matrix.indptr.astype(np.int64),
+        "line_indices": line_matrix.indices.astype(np.int32),
+        "line_data": line_matrix.data.astype(np.float16),
+        "line_code": line_code[by_code],
     }
     files = {
         ARRAYS_FILE: _npz_bytes(arrays),
