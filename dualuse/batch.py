@@ -209,7 +209,8 @@ def score_columns(
     With ``explain``, also :data:`EXPLAIN_COLUMNS` (see :func:`dualuse.explain.explain_columns`):
     lists, and evidence as a list of dicts per row, so that each writer picks its own encoding.
     """
-    result = engine.score(texts, hs_codes, destinations)
+    # without destinations, the two-argument call that engine subclasses written before them know
+    result = engine.score(texts, hs_codes) if destinations is None else engine.score(texts, hs_codes, destinations)
     cols = result_columns(result)
     if explain:
         cols.update(explain_columns(engine, result, texts))

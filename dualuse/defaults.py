@@ -49,8 +49,11 @@ def default_engine() -> Engine:
     if engine is None:
         with _LOCK:  # threads racing on first use load the model once
             if _DEFAULT_ENGINE is None:
-                # the HS-6 index is read on first use (dualuse.hs_index), not here
-                _DEFAULT_ENGINE = Engine(default_taxonomy(), default_model(), hs_index=HSIndex())
+                model = default_model()
+                # the packaged HS-6 index belongs to the packaged model (its manifest says so; the
+                # arrays are read on first use)
+                index = HSIndex()
+                _DEFAULT_ENGINE = Engine(default_taxonomy(), model, hs_index=index if index.fits(model.sha256) else None)
             engine = _DEFAULT_ENGINE
     return engine
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 from typing import Literal
 
 from .errors import DestinationListError, InputTypeError, InvalidCountryCodeError, describe
@@ -62,10 +61,10 @@ _MAX_FILE_BYTES = 1_000_000
 
 @lru_cache(maxsize=1)
 def country_codes() -> Mapping[str, str]:
-    """The officially assigned ISO 3166-1 alpha-2 codes -> usual English name."""
+    """The officially assigned ISO 3166-1 alpha-2 codes -> usual English name (do not modify)."""
     text = resources.files("dualuse").joinpath("data", "iso3166_alpha2.tsv").read_text(encoding="utf-8")
     rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
-    return MappingProxyType({code: name for code, name in rows})
+    return {code: name for code, name in rows}
 
 
 def parse_country_code(value: object, *, param: str = "destination") -> str:
@@ -178,8 +177,8 @@ def _build(name: str, version: str, sources: dict[str, DestinationSource], entri
         name=name,
         version=version,
         sha256=sha,
-        sources=MappingProxyType(dict(sorted(sources.items()))),
-        entries=MappingProxyType({k: MappingProxyType(dict(sorted(v.items()))) for k, v in entries.items()}),
+        sources=dict(sorted(sources.items())),
+        entries={k: dict(sorted(v.items())) for k, v in entries.items()},
     )
 
 

@@ -254,6 +254,12 @@ class HSIndex:
         """The sha256 of the model whose feature space the index was built in."""
         return str(self.load()._loaded["model_sha256"])  # type: ignore[index]
 
+    def fits(self, model_sha256: str | None) -> bool:
+        """Whether the index was built for that model, from its manifest alone (the arrays stay unread)."""
+        path = self.directory / MANIFEST_FILE
+        manifest = strict_json(read_regular_file(path, SIZE_LIMITS[MANIFEST_FILE]), str(path))
+        return isinstance(manifest, dict) and manifest.get("model_sha256") == model_sha256
+
     def check_model(self, model_sha256: str | None) -> None:
         """Refuse a model other than the one the index was built for (its features would not line up)."""
         if model_sha256 != self.model_sha256:

@@ -39,11 +39,12 @@ pytestmark = [
 MACHINE_PATH = re.compile(r"(/home/|/Users/|/root/|/tmp/|/wor[k]/|[A-Za-z]:\\\\)")
 
 
-def test_the_three_notebooks_are_there():
+def test_the_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == [
         "01_quickstart.ipynb",
         "02_train_and_evaluate.ipynb",
         "03_custom_taxonomy.ipynb",
+        "05_trade_context.ipynb",
     ]
 
 

@@ -196,6 +196,7 @@ def build_index(
         "created_by": f"dualuse {__version__}",
         "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} for name, data in files.items()},
         "sources": sorted(LANGUAGE_OF_SOURCE),
+        "model_sha256": model.sha256,
         "nomenclature_sha256": hashlib.sha256("\n".join(f"{t}\t{h}\t{g}" for t, h, g in lines).encode("utf-8")).hexdigest(),
     }
     manifest_bytes = _json_bytes(manifest)
