@@ -1027,6 +1027,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="RESULTS_JSON",
         help="write results.md and the chart again from a results.json of an earlier run, without running anything (figures unchanged)",
     )
+    p.add_argument(
+        "--hs",
+        action="store_true",
+        help="only compare the HS-6 suggestions with a nearest-line baseline on the sets with codes "
+        "(benchmarks/results_hs.md; see compare_hs.py)",
+    )
     p.add_argument("--worker", choices=["train", "score"], help=argparse.SUPPRESS)
     p.add_argument("--contender", help=argparse.SUPPRESS)
     p.add_argument("--work", help=argparse.SUPPRESS)
@@ -1038,6 +1044,12 @@ def main(argv: list[str] | None = None) -> int:
         res = train_phase(opts.contender, cfg, work) if opts.worker == "train" else score_phase(opts.contender, cfg, work)
         (work / f"{opts.contender}.{opts.worker}.json").write_text(json.dumps(res, default=str))
         return 0
+
+    if opts.hs:
+        from compare_hs import run_hs_comparison
+
+        out = Path(opts.out_dir) if opts.out_dir else (None if opts.quick else ROOT / "benchmarks")
+        return run_hs_comparison(Path(opts.data_dir), out, quick=opts.quick)
 
     if opts.render:
         # only the presentation is redone: every figure comes from the earlier run's JSON

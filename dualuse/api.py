@@ -7,18 +7,20 @@ chunk of one, so a batch equals a loop of single calls by construction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import cast
+from typing import Any, cast
 
 from .categories import CATEGORIES, Category
 from .defaults import default_engine, set_default_engine
 from .engine import ChunkResult, Engine
-from .errors import EmptyTextError, InputTypeError, InvalidHSCodeError, describe
+from .errors import EmptyTextError, InputTypeError, InvalidCountryCodeError, InvalidHSCodeError, describe
 from .explain import TOP_FEATURES, evidence_records
 from .results import (
     Classification,
     ComponentScores,
+    Destination,
     ExclusionEvidence,
     HSEvidence,
+    HSSuggestion,
     ModelFeatureEvidence,
     NoteEvidence,
     Provenance,
@@ -40,12 +42,18 @@ _EVIDENCE_TYPES: dict[str, type] = {
 }
 
 
-def classify(text: str, *, hs_code: str | None = None, engine: Engine | None = None) -> Classification:
-    """Screen one product description (optionally with its HS code).
+def classify(
+    text: str, *, hs_code: str | None = None, destination: str | None = None, engine: Engine | None = None
+) -> Classification:
+    """Screen one product description (optionally with its HS code and destination country).
 
-    Returns a frozen :class:`~dualuse.results.Classification`. Raises ``TypeError`` for a
-    non-str text or code, ``ValueError`` for an empty/whitespace-only text or a malformed
-    HS code; every message names the parameter, what was expected and what was received.
+    Returns a frozen :class:`~dualuse.results.Classification`, with HS-6 suggestions when the
+    engine has an index and a review ``priority`` (:mod:`dualuse.priority`) that counts the
+    ``destination`` (ISO 3166-1 alpha-2, e.g. ``"KZ"``) against the destination lists.
+    Raises ``TypeError`` for a non-str text, code or destination, ``ValueError`` for an
+    empty/whitespace-only text, a malformed HS code or an unknown country code
+    (:class:`~dualuse.errors.InvalidCountryCodeError`); every message names the parameter,
+    what was expected and what was received.
     """
     if not isinstance(text, str):
         raise InputTypeError(f"text: expected str, got {describe(text)}")
@@ -53,16 +61,26 @@ def classify(text: str, *, hs_code: str | None = None, engine: Engine | None = N
         raise InputTypeError(f"hs_code: expected str or None (e.g. '8458.11'), got {describe(hs_code)}")
     if engine is not None and not isinstance(engine, Engine):
         raise InputTypeError(f"engine: expected a dualuse.Engine or None, got {describe(engine)}")
-    return classify_batch([text], hs_codes=None if hs_code is None else [hs_code], engine=engine)[0]
+    if destination is not None and not isinstance(destination, str):
+        raise InputTypeError(
+            f"destination: expected an ISO 3166-1 alpha-2 code as str (e.g. 'KZ') or None, got {describe(destination)}"
+        )
+    return classify_batch(
+        [text],
+        hs_codes=None if hs_code is None else [hs_code],
+        destinations=None if destination is None else [destination],
+        engine=engine,
+    )[0]
 
 
 def classify_batch(
     texts: Sequence[str] | Iterable[str],
     *,
     hs_codes: Sequence[str | None] | None = None,
+    destinations: Sequence[str | None] | None = None,
     engine: Engine | None = None,
 ) -> list[Classification]:
-    """Screen many descriptions; item i equals ``classify(texts[i], hs_code=hs_codes[i])``.
+    """Screen many descriptions; item i equals ``classify(texts[i], hs_code=hs_codes[i], destination=destinations[i])``.
 
     Raises like :func:`classify`, naming the offending index; a bare ``str`` is refused
     (it would otherwise be screened character by character).
@@ -84,19 +102,29 @@ def classify_batch(
             raise InputTypeError(f"hs_codes: expected a sequence of str or None, got {describe(hs_codes)}") from None
         if len(hs_codes) != len(texts):
             raise InputTypeError(f"hs_codes: expected {len(texts)} codes (one per text), got {len(hs_codes)}")
+    if destinations is not None:
+        if isinstance(destinations, (str, bytes)):
+            raise InputTypeError(f"destinations: expected a sequence of str or None, got a bare {type(destinations).__name__}")
+        destinations = list(destinations)
+        if len(destinations) != len(texts):
+            raise InputTypeError(f"destinations: expected {len(texts)} country codes (one per text), got {len(destinations)}")
     for i, t in enumerate(texts):
+        if destinations is not None and destinations[i] is not None and not isinstance(destinations[i], str):
+            raise InputTypeError(f"destinations[{i}]: expected str or None, got {describe(destinations[i])}")
         if not isinstance(t, str):
             raise InputTypeError(f"texts[{i}]: expected str, got {describe(t)}")
         if hs_codes is not None and hs_codes[i] is not None and not isinstance(hs_codes[i], str):
             raise InputTypeError(f"hs_codes[{i}]: expected str or None, got {describe(hs_codes[i])}")
     eng = engine or default_engine()
-    result = eng.score(texts, hs_codes)
+    result = eng.score(texts, hs_codes, destinations)
     for i, st in enumerate(result.status):
         where = "text" if len(texts) == 1 else f"texts[{i}]"
         if st == "empty_text":
             raise EmptyTextError(f"{where}: expected a non-empty description, got {describe(texts[i])}")
         if st == "invalid_hs_code":
             raise InvalidHSCodeError(result.error[i] if len(texts) == 1 else f"hs_codes[{i}]: {result.error[i]}")
+        if st == "invalid_destination":
+            raise InvalidCountryCodeError(result.error[i] if len(texts) == 1 else f"destinations[{i}]: {result.error[i]}")
     return to_classifications(eng, result, texts, hs_codes)
 
 
@@ -136,6 +164,9 @@ def to_classifications(
                     hs_family=None if f.hs is None or f.hs_ambiguous else cast(Category, f.hs_family),
                 ),
                 input_truncated=f.truncated,
+                hs_suggestions=tuple(HSSuggestion(**vars(s)) for s in f.hs_suggestions),
+                destination=_destination(engine, f.destination, f.destination_status),
+                priority=cast(Any, result.priority[i] if result.priority else None),
                 provenance=provenance,
                 decision=_reviewed_decision(engine, result, i),
             )
@@ -163,3 +194,10 @@ def _reviewed_decision(engine: Engine, result: ChunkResult, i: int) -> ReviewedD
         screened_confidence=min(1.0, max(0.0, applied.screened_confidence)),
         screened_probabilities={c: p for c, p in zip(CATEGORIES, applied.screened_probabilities)},
     )
+
+
+def _destination(engine: Engine, code: str | None, status: str | None) -> Destination | None:
+    if code is None:
+        return None
+    sources = tuple(f"{s.title} ({s.date}) {s.url}" for s in engine.destinations.sources_of(code))
+    return Destination(code=code, status=cast(Any, status), sources=sources)

@@ -17,6 +17,14 @@ column             dtype               meaning
 ``chpl_tier``      string (NA)         CHPL tier of the HS code, when listed
 ``matched_terms``  string (NA)         taxonomy terms / pattern ids found, ``|``-separated
                                        (``''`` when none matched, NA when not screened)
+``hs_suggestion``  string (NA)         the top suggested HS 2022 six-digit code (NA without the
+                                       index, see :mod:`dualuse.hs_index`)
+``hs_suggestion_   string (NA)         its CHPL tier, when listed
+chpl_tier``
+``priority``       string (NA)         P1 (look first) to P4 (:mod:`dualuse.priority`); NA when
+                                       not screened or the destination is invalid
+``destination_     string (NA)         embargoed / diversion_risk / other for the row's
+status``                               destination (:mod:`dualuse.destinations`), NA without one
 ``status``         string              one of :data:`dualuse.engine.STATUSES`
 ``error``          string (NA)         why the row is not ``ok``
 =================  ==================  ==========================================================
@@ -91,6 +99,10 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "needs_review",
     "chpl_tier",
     "matched_terms",
+    "hs_suggestion",
+    "hs_suggestion_chpl_tier",
+    "priority",
+    "destination_status",
     "status",
     "error",
 )
@@ -186,6 +198,10 @@ def result_columns(result: ChunkResult) -> dict[str, Any]:
         "needs_review": result.needs_review,
         "chpl_tier": result.chpl_tier,
         "matched_terms": matched_terms_of(result),
+        "hs_suggestion": [f.hs_suggestions[0].code if f.hs_suggestions else None for f in result.facts],
+        "hs_suggestion_chpl_tier": [f.hs_suggestions[0].chpl_tier if f.hs_suggestions else None for f in result.facts],
+        "priority": result.priority or [None] * len(result),
+        "destination_status": [f.destination_status for f in result.facts],
         "status": result.status,
         "error": result.error,
         "input_truncated": [f.truncated for f in result.facts],
@@ -203,14 +219,19 @@ def decision_columns(result: ChunkResult) -> dict[str, list[Any]]:
 
 
 def score_columns(
-    engine: Engine, texts: Sequence[object], hs_codes: Sequence[object] | None, explain: bool = False
+    engine: Engine,
+    texts: Sequence[object],
+    hs_codes: Sequence[object] | None,
+    explain: bool = False,
+    destinations: Sequence[object] | None = None,
 ) -> dict[str, Any]:
     """Score one chunk and return its output columns (see :func:`result_columns`).
 
     With ``explain``, also :data:`EXPLAIN_COLUMNS` (see :func:`dualuse.explain.explain_columns`):
     lists, and evidence as a list of dicts per row, so that each writer picks its own encoding.
     """
-    result = engine.score(texts, hs_codes)
+    # without destinations, the two-argument call that engine subclasses written before them know
+    result = engine.score(texts, hs_codes) if destinations is None else engine.score(texts, hs_codes, destinations)
     cols = result_columns(result)
     if explain:
         cols.update(explain_columns(engine, result, texts))
@@ -261,8 +282,14 @@ def score_frame(
     engine: Engine | None = None,
     explain: bool = False,
     progress: bool = False,
+    destination_column: str | None = None,
 ) -> pd.DataFrame:
     """Screen the ``text_column`` of ``df`` (optionally with HS codes from ``hs_column``).
+
+    ``destination_column`` holds each record's destination (ISO 3166-1 alpha-2, e.g. ``"KZ"``;
+    empty/NA for none): it raises the ``priority`` of rows bound for a listed destination, and
+    an unknown code gives the row the status ``invalid_destination`` (the text is still
+    screened).
 
     Returns a new frame: ``df``'s rows (same index, order and length) and columns, plus
     :data:`OUTPUT_COLUMNS`. Ok rows equal :func:`dualuse.classify` with the same engine.
@@ -292,6 +319,8 @@ def score_frame(
     _check_column(df, text_column, "text_column")
     if hs_column is not None:
         _check_column(df, hs_column, "hs_column")
+    if destination_column is not None:
+        _check_column(df, destination_column, "destination_column")
     n = len(df)
     eng = engine
     if eng is None and n:
@@ -316,12 +345,14 @@ def score_frame(
             if numeric:
                 log.warning(NUMERIC_HS_WARNING.format(column=hs_column))
                 codes = np.asarray(converted, dtype=object)
+        dests = None if destination_column is None else df[destination_column].to_numpy(dtype=object, na_value=None)
         parts = []
         with chunk_progress(progress, total=n, label="dualuse score_frame") as bar:
             for start in range(0, n, chunk_size):
                 stop = min(n, start + chunk_size)
                 chunk_codes = None if codes is None else codes[start:stop].tolist()
-                parts.append(score_columns(eng, texts[start:stop].tolist(), chunk_codes, explain))
+                chunk_dests = None if dests is None else dests[start:stop].tolist()
+                parts.append(score_columns(eng, texts[start:stop].tolist(), chunk_codes, explain, chunk_dests))
                 bar.update(stop - start)
         if len(parts) == 1:
             cols = parts[0]

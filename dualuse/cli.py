@@ -34,10 +34,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ._version import __version__
-from .errors import DualuseError, ModelCompatibilityError, ModelIntegrityError, TaxonomyError, WorkerError
+from .errors import DualuseError, ModelCompatibilityError, ModelIntegrityError, OptionError, TaxonomyError, WorkerError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .destinations import DestinationLists
     from .engine import Engine
+    from .results import Classification
 
 __all__ = [
     "main",
@@ -68,22 +70,42 @@ def _engine_from_args(args: argparse.Namespace) -> Engine:
     model_dir = getattr(args, "model", None)
     tax_path = getattr(args, "taxonomy", None)
     decisions = getattr(args, "decisions", None)
-    if model_dir is None and tax_path is None:
+    context = _trade_context_from_args(args)
+    if model_dir is None and tax_path is None and context is None:
         engine = default_engine()
     else:
+        from .hs_index import HSIndex
         from .persistence import load_model
 
         taxonomy = load_taxonomy(tax_path) if tax_path else default_taxonomy()
         model = load_model(model_dir) if model_dir else default_model()
-        engine = Engine(taxonomy, model)
+        hs_dir, destinations = context or (None, None)
+        # the packaged index fits the packaged model only: another model gets suggestions from --hs-index
+        hs_index = HSIndex(hs_dir) if hs_dir else (HSIndex() if model_dir is None else None)
+        engine = Engine(taxonomy, model, hs_index=hs_index, destinations=destinations)
     # reviewed decisions are validated here, before any input is read (DecisionsError: exit 2)
     return engine if decisions is None else engine.with_decisions(decisions)
+
+
+def _trade_context_from_args(args: argparse.Namespace) -> tuple[str | None, DestinationLists | None] | None:
+    """(--hs-index DIR, destination lists from --destinations / --extend-destinations), or None when neither is given."""
+    from .destinations import load_destinations
+
+    hs_dir = getattr(args, "hs_index", None)
+    replace, extend = getattr(args, "destinations", None), getattr(args, "extend_destinations", None)
+    if replace and extend:
+        raise OptionError("--destinations and --extend-destinations: give one (replace the packaged lists, or add to them)")
+    if hs_dir is None and replace is None and extend is None:
+        return None
+    path = replace or extend
+    lists = load_destinations(path, extend=extend is not None) if path else None
+    return hs_dir, lists
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
     from .api import classify
 
-    result = classify(args.text, hs_code=args.hs_code, engine=_engine_from_args(args))
+    result = classify(args.text, hs_code=args.hs_code, destination=args.destination, engine=_engine_from_args(args))
     if args.json:
         print(result.model_dump_json(indent=2))
         return EXIT_OK
@@ -95,6 +117,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         print(f"CHPL tier:    {result.chpl_tier}")
     if result.references:
         print(f"check lists:  {', '.join(result.references)} (references for a reviewer, not a verdict)")
+    _print_trade_context(result)
     print("probabilities: " + ", ".join(f"{k}={v:.3f}" for k, v in result.probabilities.items()))
     print("evidence:")
     for ev in result.evidence:
@@ -128,6 +151,37 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_trade_context(result: Classification) -> None:
+    """Priority, destination and HS-6 suggestions of a classify result, one line each."""
+    if result.priority:
+        where = f" (destination {result.destination.code}: {result.destination.status})" if result.destination else ""
+        print(f"priority:     {result.priority}{where}")
+    for s in result.hs_suggestions:
+        tier = f", CHPL {s.chpl_tier}" if s.chpl_tier else ""
+        print(f"HS suggested: {s.code} ({s.family}{tier}, score {s.score:.2f}) {s.heading[:70]}")
+
+
+def _cmd_hs_index_build(args: argparse.Namespace) -> int:
+    """Build the HS-6 suggestion index from data/corpus and the Taiwan English tariff."""
+    from pathlib import Path
+
+    from .defaults import default_model
+    from .hs_index import packaged_index_dir
+    from .persistence import load_model
+    from .training.hs_index_build import build_index, nomenclature_lines
+
+    problem = _missing_data(args.data, ("corpus/nomenclature.csv",))
+    if problem:
+        print(f"dualuse: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    lines, headings = nomenclature_lines(Path(args.data), Path(args.raw))
+    model = load_model(args.model) if args.model else default_model()
+    out = Path(args.out) if args.out else packaged_index_dir()
+    sha = build_index(lines, headings, model, out)
+    print(f"hs index: {len(lines)} nomenclature lines, {len(headings)} HS-6 codes -> {out} (sha256 {sha})")
+    return EXIT_OK
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     """Score a file, print the summary; exit 1 when some rows had problems (unless allowed)."""
     from .errors import ColumnNotFoundError, InputFileError, InputTypeError, OptionError, OutputWriteError
@@ -147,6 +201,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
             engine=_engine_from_args(args),
             formula_guard=args.formula_guard,
             explain=args.explain,
+            destination_column=args.destination_column,
         )
     except OutputWriteError as exc:
         print(f"dualuse: error: {exc}", file=sys.stderr)
@@ -305,6 +360,9 @@ def _build_parser() -> argparse.ArgumentParser:
             "--model", metavar="DIR", help="a model directory (manifest.json, model.json, arrays.npz); default: embedded model"
         )
         p.add_argument("--taxonomy", metavar="FILE", help="a taxonomy TOML file; default: packaged taxonomy")
+        p.add_argument("--hs-index", metavar="DIR", help="an HS-6 suggestion index built for --model (dualuse hs-index build)")
+        p.add_argument("--destinations", metavar="FILE", help="destination lists (TOML) replacing the packaged ones")
+        p.add_argument("--extend-destinations", metavar="FILE", help="destination lists (TOML) added to the packaged ones")
 
     def decisions_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -317,6 +375,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", help="classify one description")
     p.add_argument("text")
     p.add_argument("--hs-code", default=None, help="HS code, 4-10 digits, dots/spaces allowed")
+    p.add_argument("--destination", default=None, metavar="CC", help="destination country, ISO 3166-1 alpha-2 (e.g. KZ)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     engine_options(p)
     decisions_option(p)
@@ -327,6 +386,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="the output file; - for standard output (summary on stderr)")
     p.add_argument("--text-column", required=True)
     p.add_argument("--hs-column", default=None)
+    p.add_argument("--destination-column", default=None, help="column of destination countries (ISO 3166-1 alpha-2)")
     p.add_argument("--chunk-size", type=int, default=20_000)
     p.add_argument(
         "--format", choices=["csv", "tsv", "parquet", "jsonl"], default=None, help="input format (default: by extension)"
@@ -408,6 +468,15 @@ def _build_parser() -> argparse.ArgumentParser:
     b.add_argument("--raw", default="data/raw")
     b.add_argument("--out", default="data")
     b.set_defaults(func=_cmd_data_build)
+
+    p = sub.add_parser("hs-index", help="HS-6 suggestion index commands")
+    hsub = p.add_subparsers(dest="hs_index_command", required=True)
+    h = hsub.add_parser("build", help="build the HS-6 suggestion index from data/corpus (and the Taiwan English tariff)")
+    h.add_argument("--data", default="data")
+    h.add_argument("--raw", default="data/raw")
+    h.add_argument("--model", metavar="DIR", default=None, help="the model whose features the index uses; default: embedded")
+    h.add_argument("--out", metavar="DIR", default=None, help="default: the package's dualuse/data/hs_index")
+    h.set_defaults(func=_cmd_hs_index_build)
     return parser
 
 

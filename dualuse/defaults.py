@@ -10,12 +10,14 @@ place that decides what "the default" is and when it is built.
 from __future__ import annotations
 
 import hashlib
+import logging
 import pickle
 import threading
 from collections.abc import Callable
 
 from .engine import Engine
 from .errors import InputTypeError, describe
+from .hs_index import HSIndex
 from .model import FittedModel
 from .taxonomy import default_taxonomy
 
@@ -29,6 +31,7 @@ __all__ = [
     "cached_engine",
 ]
 
+log = logging.getLogger("dualuse.defaults")
 _LOCK = threading.RLock()  # re-entrant: a cached factory may be default_engine itself
 _DEFAULT_ENGINE: Engine | None = None
 _CACHED: dict[str, Engine] = {}
@@ -48,7 +51,16 @@ def default_engine() -> Engine:
     if engine is None:
         with _LOCK:  # threads racing on first use load the model once
             if _DEFAULT_ENGINE is None:
-                _DEFAULT_ENGINE = Engine(default_taxonomy(), default_model())
+                model = default_model()
+                # the packaged HS-6 index belongs to the packaged model (its manifest says so; the
+                # arrays are read on first use)
+                index: HSIndex | None = HSIndex()
+                if not index.fits(model.sha256):  # type: ignore[union-attr]
+                    log.warning(
+                        "the packaged HS-6 index was built for another model: no HS suggestions; run `dualuse hs-index build`"
+                    )
+                    index = None
+                _DEFAULT_ENGINE = Engine(default_taxonomy(), model, hs_index=index)
             engine = _DEFAULT_ENGINE
     return engine
 

@@ -23,19 +23,24 @@ from . import hs as hs_module
 from ._version import __version__
 from .categories import CATEGORIES, CATEGORY_INDEX, FAMILIES, NONE_INDEX
 from .decisions import AppliedDecision, Decisions, as_decisions
-from .errors import InputTypeError, InvalidHSCodeError, describe
+from .destinations import DestinationLists, default_destinations, parse_country_code
+from .errors import InputTypeError, InvalidCountryCodeError, InvalidHSCodeError, describe
 from .fusion import FusionConfig, fuse, rule_out, temper_unfamiliar
+from .hs_index import HSIndex, Suggestion
+from .hs_suggest import suggest_texts
 from .matcher import KeywordMatcher, MatchResult
 from .model import TextModel
 from .normalize import normalize
+from .priority import priority, suggested_tier
 from .scripts import script_of
 from .taxonomy import Taxonomy
 
 __all__ = ["Engine", "ChunkResult", "RowFacts", "STATUSES"]
 
-#: Per-row statuses of batch scoring. Only ``ok`` and ``invalid_hs_code`` rows carry a category
-#: (an invalid code is ignored and reported; the text is still screened).
-STATUSES = ("ok", "empty_text", "invalid_text_type", "invalid_hs_code")
+#: Per-row statuses of batch scoring. Only ``ok``, ``invalid_hs_code`` and ``invalid_destination``
+#: rows carry a category (an invalid code or destination is ignored and reported; the text is
+#: still screened, and a row with an invalid destination gets no priority).
+STATUSES = ("ok", "empty_text", "invalid_text_type", "invalid_hs_code", "invalid_destination")
 
 
 @dataclass
@@ -51,6 +56,10 @@ class RowFacts:
     folded: str = ""
     #: no evidence, and written in a script the model saw little ``none`` text in (fusion doc)
     unfamiliar_script: bool = False
+    hs_suggestions: tuple[Suggestion, ...] = ()
+    destination: str | None = None
+    destination_status: str | None = None
+    destination_error: str | None = None
 
 
 @dataclass
@@ -78,6 +87,9 @@ class ChunkResult:
     #: per row, the reviewed decision that set its category (None where none applied); None
     #: as a whole when the engine has no decisions (see :mod:`dualuse.decisions`)
     decided: list[AppliedDecision | None] | None = field(repr=False, default=None)
+    #: P1 (look first) to P4 per row (:mod:`dualuse.priority`); None where there is no category
+    #: or the destination is invalid
+    priority: list[str | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.status)
@@ -135,6 +147,8 @@ class Engine:
     ``decisions`` (a path to a reviewed-decisions file, or a loaded
     :class:`~dualuse.decisions.Decisions`) sets the category of every row a team has already
     decided, keeping the screening's own verdict beside it (see :mod:`dualuse.decisions`).
+    ``hs_index`` (built for ``model``) turns HS-6 suggestions on; ``destinations`` are the
+    country lists of the priority (the packaged ones when None).
     """
 
     def __init__(
@@ -143,7 +157,15 @@ class Engine:
         model: TextModel | None = None,
         fusion: FusionConfig | None = None,
         decisions: Decisions | str | os.PathLike[str] | None = None,
+        *,
+        hs_index: HSIndex | None = None,
+        destinations: DestinationLists | None = None,
     ) -> None:
+        if hs_index is not None and model is None:
+            raise InputTypeError("hs_index: HS-6 suggestions need the text model's features; pass a model or hs_index=None")
+        self.hs_index = hs_index
+        self.destinations = destinations if destinations is not None else default_destinations()
+        self._suggest_cache: dict = {}  # subcategories -> code indices under their HS prefixes
         self.taxonomy = taxonomy
         self.model = model
         self.fusion = fusion or (model.fusion if model is not None else FusionConfig())
@@ -183,15 +205,26 @@ class Engine:
             "model_sha256": getattr(self.model, "sha256", None),
             "fusion": self.fusion.describe(),
             "decisions_sha256": None if self.decisions is None else self.decisions.sha256,
+            "hs_index_sha256": self.hs_index.sha256 if self.hs_index is not None else None,
+            "destinations_name": self.destinations.name,
+            "destinations_version": self.destinations.version,
+            "destinations_sha256": self.destinations.sha256,
         }
 
     # ------------------------------------------------------------------ scoring
 
-    def score(self, texts: Sequence[object], hs_codes: Sequence[object] | None = None) -> ChunkResult:
-        """Score one chunk. Never raises for a bad row: it gets a status and an error."""
+    def score(
+        self, texts: Sequence[object], hs_codes: Sequence[object] | None = None, destinations: Sequence[object] | None = None
+    ) -> ChunkResult:
+        """Score one chunk. Never raises for a bad row: it gets a status and an error.
+
+        ``destinations`` are ISO 3166-1 alpha-2 codes (or None), one per text.
+        """
         n = len(texts)
         if hs_codes is not None and len(hs_codes) != n:
             raise InputTypeError(f"hs_codes: expected {n} codes (one per text), got {len(hs_codes)}")
+        if destinations is not None and len(destinations) != n:
+            raise InputTypeError(f"destinations: expected {n} country codes (one per text), got {len(destinations)}")
         status = ["ok"] * n
         error: list[str | None] = [None] * n
         facts = [RowFacts() for _ in range(n)]
@@ -232,6 +265,8 @@ class Engine:
             ok_rows.append(i)
             if hs_codes is not None:
                 self._attach_hs(hs_codes[i], f, i, status, error)
+            if destinations is not None:
+                self._attach_destination(destinations[i], f, i, status, error)
 
         probs = np.full((n, len(CATEGORIES)), np.nan)
         text_probs = np.full((n, len(CATEGORIES)), np.nan)
@@ -280,6 +315,8 @@ class Engine:
                         unfamiliar[i] = f.unfamiliar_script = True
                 text_probs = temper_unfamiliar(text_probs, unfamiliar, self.fusion)
                 probs = temper_unfamiliar(probs, unfamiliar, self.fusion)
+            if self.hs_index is not None and model_features is not None:
+                self._attach_suggestions(ok_rows, facts, model_features, inverse.ravel(), text_probs)
 
         result = self._decide(status, error, probs, text_probs, model_probs, facts)
         result.model_features, result.model_rows = model_features, model_rows
@@ -316,6 +353,38 @@ class Engine:
                 kw[i, CATEGORY_INDEX[fam]] = f.match.family_scores[fam]  # type: ignore[union-attr]
         return res.model_probabilities, kw
 
+    def _attach_suggestions(self, ok_rows, facts, features, inverse, text_probs) -> None:
+        """HS-6 suggestions per distinct text (they depend on the text only), copied to its rows."""
+        assert self.hs_index is not None
+        self.hs_index.check_model(getattr(self.model, "sha256", None))
+        first = np.full(features.shape[0], -1, dtype=np.int64)
+        first[inverse[::-1]] = np.arange(len(inverse))[::-1]  # each distinct text's first row
+        rows = [ok_rows[j] for j in first.tolist()]
+        found = suggest_texts(
+            self.hs_index,
+            self.taxonomy,
+            self._suggest_cache,
+            features,
+            [facts[i].folded for i in rows],
+            text_probs[rows],
+            [[m.subcategory for m in facts[i].match.matches] for i in rows],
+        )
+        for j, i in enumerate(ok_rows):
+            facts[i].hs_suggestions = found[inverse[j]]
+
+    def _attach_destination(self, value: object, f: RowFacts, i: int, status: list[str], error: list[str | None]) -> None:
+        if _is_missing(value) or (isinstance(value, str) and not value.strip()):
+            return
+        try:
+            f.destination = parse_country_code(value, param="destination")
+        except (InvalidCountryCodeError, InputTypeError) as exc:
+            f.destination_error = str(exc)
+            if status[i] == "ok":
+                status[i] = "invalid_destination"
+            error[i] = str(exc) if error[i] is None else f"{error[i]}; {exc}"
+            return
+        f.destination_status = self.destinations.status(f.destination)
+
     def _attach_hs(self, code: object, f: RowFacts, i: int, status: list[str], error: list[str | None]) -> None:
         if _is_missing(code) or (isinstance(code, str) and not code.strip()):
             return
@@ -347,6 +416,7 @@ class Engine:
         reasons: list[tuple[str, ...]] = [()] * n
         chpl: list[str | None] = [None] * n
         refs: list[tuple[str, ...]] = [()] * n
+        prio: list[str | None] = [None] * n
         for i in range(n):
             f = facts[i]
             if f.hs is not None:
@@ -369,8 +439,17 @@ class Engine:
                     why.append("hs_text_disagreement")
                 if chpl[i] is not None:
                     why.append("chpl_listed")
+                if (
+                    cat != "none"
+                    and f.hs_suggestions
+                    and not f.hs_ambiguous
+                    and not any(s.code.startswith(f.hs.digits[:6]) for s in f.hs_suggestions)
+                ):
+                    why.append("hs_code_not_suggested")
             if f.hs_error is not None:
                 why.append("invalid_hs_code")
+            if f.destination_error is not None:
+                why.append("invalid_destination")
             if f.truncated:
                 why.append("input_truncated")
             if f.unfamiliar_script:
@@ -386,6 +465,10 @@ class Engine:
                 risk[i] = "low" if why else "none"
             review[i] = bool(why)
             reasons[i] = tuple(why)
+            if f.destination_error is None:
+                # the given code's tier, else a suggested code's (the one a reviewer would rule out first)
+                tier = chpl[i] if f.hs is not None else suggested_tier(cat, f.hs_suggestions)
+                prio[i] = priority(cat, risk[i], reasons[i], tier, f.destination_status)
         return ChunkResult(
             status=status,
             error=error,
@@ -401,6 +484,7 @@ class Engine:
             chpl_tier=chpl,
             references=refs,
             facts=facts,
+            priority=prio,
         )
 
     def _subcategory(self, category: str, f: RowFacts) -> str | None:

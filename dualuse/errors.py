@@ -94,3 +94,11 @@ class DecisionsError(DualuseError, ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.problems = []
+
+
+class InvalidCountryCodeError(DualuseError, ValueError):
+    """A destination is not an ISO 3166-1 alpha-2 code officially assigned (e.g. ``"KZ"``)."""
+
+
+class DestinationListError(DualuseError, ValueError):
+    """A destination-list file is malformed (unknown code, missing source, bad TOML...)."""

@@ -28,6 +28,8 @@ __all__ = [
     "ComponentScores",
     "Provenance",
     "ReviewedDecision",
+    "HSSuggestion",
+    "Destination",
     "Classification",
 ]
 
@@ -155,6 +157,30 @@ class ReviewedDecision(_Frozen):
     screened_category: Category = Field(description="The category the screening gave before the decision.")
     screened_confidence: float = Field(ge=0.0, le=1.0)
     screened_probabilities: dict[Category, float]
+    hs_index_sha256: str | None = Field(default=None, description="The HS-6 suggestion index, or None without suggestions.")
+    destinations_name: str | None = None
+    destinations_version: str | None = None
+    destinations_sha256: str | None = Field(default=None, description="The destination lists the priority used.")
+
+
+class HSSuggestion(_Frozen):
+    """A suggested HS 2022 six-digit code for the description: a starting point, never a classification."""
+
+    code: str = Field(description="HS 2022 subheading, six digits.")
+    score: float = Field(
+        description="Ranking score (text similarity plus family and taxonomy agreement); compare within one text."
+    )
+    heading: str = Field(description="The HS 2022 text of the subheading.")
+    family: Category = Field(description="The code's family per LABELS.md.")
+    chpl_tier: str | None = Field(description="The code's CHPL tier, when listed.")
+
+
+class Destination(_Frozen):
+    """The destination given with the record and the list it is on."""
+
+    code: str = Field(description="ISO 3166-1 alpha-2 code.")
+    status: Literal["embargoed", "diversion_risk", "other"]
+    sources: tuple[str, ...] = Field(description="Title, date and URL of each document that puts it on its list.")
 
 
 class Classification(_Frozen):
@@ -174,6 +200,13 @@ class Classification(_Frozen):
     evidence: tuple[Evidence, ...]
     scores: ComponentScores
     input_truncated: bool = False
+    hs_suggestions: tuple[HSSuggestion, ...] = Field(
+        default=(), description="Top HS 2022 six-digit codes for the text, best first (empty without the index)."
+    )
+    destination: Destination | None = None
+    priority: Literal["P1", "P2", "P3", "P4"] | None = Field(
+        default=None, description="Review order, P1 first (dualuse.priority): a triage aid, never a legal verdict."
+    )
     provenance: Provenance
     decision: ReviewedDecision | None = Field(
         default=None, description="The reviewed decision that set `category`, or None when the screening decided."

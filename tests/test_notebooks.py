@@ -46,6 +46,7 @@ def test_the_notebooks_are_there():
         "02_train_and_evaluate.ipynb",
         "03_custom_taxonomy.ipynb",
         "04_review_workflow.ipynb",
+        "05_trade_context.ipynb",
         "06_decisions_and_extra_labels.ipynb",
     ]
 

@@ -92,11 +92,13 @@ def init_worker(engine: Engine | None, parent_pid: int | None = None, decisions:
     _WORKER_ENGINE = engine if engine is not None else default_engine().with_decisions(decisions)
 
 
-def score_in_worker(texts: list[Any], codes: list[Any] | None, explain: bool = False) -> dict[str, Any]:
+def score_in_worker(
+    texts: list[Any], codes: list[Any] | None, explain: bool = False, destinations: list[Any] | None = None
+) -> dict[str, Any]:
     """Score one chunk with this worker's engine (output columns as :func:`dualuse.batch.score_columns`)."""
     if _WORKER_ENGINE is None:  # only reachable if the pool was started without init_worker
         raise RuntimeError("score_in_worker: the worker engine was not initialised")
-    return score_columns(_WORKER_ENGINE, texts, codes, explain)
+    return score_columns(_WORKER_ENGINE, texts, codes, explain, destinations)
 
 
 def start_pool(jobs: int, engine: Engine) -> ProcessPoolExecutor:

@@ -96,6 +96,7 @@ def score_file(
     engine: Engine | None = None,
     formula_guard: bool = True,
     explain: bool = False,
+    destination_column: str | None = None,
 ) -> ScoreSummary:
     """Score a CSV / TSV / Parquet / JSON Lines file of trade records into another such file.
 
@@ -110,6 +111,8 @@ def score_file(
     :mod:`dualuse.files.writers`). ``explain=True`` adds the columns ``review_reasons``,
     ``references`` and ``evidence`` (see :mod:`dualuse.batch`; their encoding per format is in
     :mod:`dualuse.files.writers`); off by default so that a lean output stays lean.
+    ``destination_column`` names the column of destination countries (ISO 3166-1 alpha-2) that
+    the ``priority`` counts (see :func:`dualuse.score_frame`).
 
     Raises before any scoring: :class:`~dualuse.errors.OptionError` (bad option or format),
     :class:`InputFileError` (unreadable input or header), :class:`~dualuse.errors.ColumnNotFoundError`
@@ -132,6 +135,8 @@ def score_file(
         raise InputTypeError(f"text_column: expected a column name (str), got {describe(text_column)}")
     if hs_column is not None and not isinstance(hs_column, str):
         raise InputTypeError(f"hs_column: expected a column name (str) or None, got {describe(hs_column)}")
+    if destination_column is not None and not isinstance(destination_column, str):
+        raise InputTypeError(f"destination_column: expected a column name (str) or None, got {describe(destination_column)}")
     if engine is not None and not isinstance(engine, Engine):
         raise InputTypeError(f"engine: expected a dualuse.Engine or None, got {describe(engine)}")
     in_fmt = format_of(in_path, input_format, "input_format")
@@ -159,7 +164,7 @@ def score_file(
     pool = None
     try:
         columns = reader.columns
-        for param, col in (("text_column", text_column), ("hs_column", hs_column)):
+        for param, col in (("text_column", text_column), ("hs_column", hs_column), ("destination_column", destination_column)):
             if col is not None and col not in columns:
                 available = ", ".join(map(repr, columns[:50])) + (" ..." if len(columns) > 50 else "")
                 raise ColumnNotFoundError(
@@ -172,6 +177,7 @@ def score_file(
             raise OptionError(f"input: already has output column(s) {', '.join(map(repr, clash))}; rename them before scoring")
         ti = columns.index(text_column)
         hi = None if hs_column is None else columns.index(hs_column)
+        di = None if destination_column is None else columns.index(destination_column)
 
         writer = open_writer(
             out_path, out_fmt, list(columns), reader.arrow_schema, formula_guard=formula_guard, explain=explain, decisions=decided
@@ -186,18 +192,19 @@ def score_file(
         bar = Progress(progress, total=reader.total, total_unit=reader.total_unit, label="dualuse score:")
         start = time.perf_counter()
 
-        def inputs(chunk: Chunk) -> tuple[list[Any], list[Any] | None]:
+        def inputs(chunk: Chunk) -> tuple[list[Any], list[Any] | None, list[Any] | None]:
             nonlocal numeric_hs
             texts = _decoded(chunk.column(ti), chunk, text_column)
+            dests = None if di is None else chunk.column(di)
             if hi is None:
-                return texts, None
+                return texts, None, dests
             assert hs_column is not None  # hi is its index
             codes, numeric = hs_codes_as_text(_decoded(chunk.column(hi), chunk, hs_column))
             if numeric and not numeric_hs:
                 numeric_hs = True
                 summary.warnings.append(NUMERIC_HS_WARNING.format(column=hs_column))
                 log.warning(summary.warnings[-1])
-            return texts, codes
+            return texts, codes, dests
 
         def finish(chunk: Chunk, out: dict[str, Any]) -> None:
             nonlocal review, truncated
@@ -225,13 +232,15 @@ def score_file(
 
         if jobs == 1:
             for chunk in reader:
-                finish(chunk, score_columns(eng, *inputs(chunk), explain))
+                texts, codes, dests = inputs(chunk)
+                finish(chunk, score_columns(eng, texts, codes, explain, dests))
         else:
             pool = start_pool(jobs, eng)
             inflight: collections.deque = collections.deque()
             try:
                 for chunk in reader:
-                    inflight.append((chunk, pool.submit(score_in_worker, *inputs(chunk), explain)))
+                    texts, codes, dests = inputs(chunk)
+                    inflight.append((chunk, pool.submit(score_in_worker, texts, codes, explain, dests)))
                     while len(inflight) > 2 * jobs:
                         c, fut = inflight.popleft()
                         finish(c, fut.result())

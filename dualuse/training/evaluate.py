@@ -23,6 +23,7 @@ import pandas as pd
 from ..categories import CATEGORIES
 from ..engine import Engine
 from ..errors import OptionError
+from .hs_eval import suggestion_metrics
 from .reliability import SCRIPT_BUCKETS, by_script, calibration
 
 __all__ = [
@@ -164,17 +165,22 @@ def evaluate(
         frame = load_set(data_dir, name)
         preds: list[str] = []
         confidences: list[np.ndarray] = []
+        suggested: list[list[str]] = []
         texts = frame["text"].tolist()
         for start in range(0, len(texts), chunk_size):
             res = eng.score(texts[start : start + chunk_size])
             preds.extend(c if c is not None else "none" for c in res.category)
             confidences.append(np.asarray(res.confidence, dtype=float))
+            suggested.extend([s.code for s in f.hs_suggestions] for f in res.facts)
         truth = frame["label"].tolist()
         conf = np.concatenate(confidences) if confidences else np.zeros(0)
         m = metrics(truth, preds)
         m["description"] = EVAL_SETS.get(name) or DEV_SETS[name]
         m["calibration"] = calibration(np.asarray(truth, dtype=object) == np.asarray(preds, dtype=object), conf)
         m["by_script"] = by_script(texts, truth, preds, conf, metrics)
+        if eng.hs_index is not None and "code" in frame and frame["code"].str.len().ge(6).any():
+            # scored without the codes, as above: how often the suggestions find the record's code
+            m["hs_suggestions"] = suggestion_metrics(frame["code"].tolist(), truth, suggested)
         report["sets"][name] = m
     return report
 
@@ -190,7 +196,25 @@ def format_report(report: dict) -> str:
     lines.append(f"model {p['model_id']}  taxonomy {p['taxonomy_version']}  fusion {p['fusion']}")
     if any("by_script" in m for m in report["sets"].values()):
         lines += ["", *format_reliability(report)]
+    if any("hs_suggestions" in m for m in report["sets"].values()):
+        lines += ["", *format_hs_suggestions(report)]
     return "\n".join(lines)
+
+
+def format_hs_suggestions(report: dict) -> list[str]:
+    """HS-6 suggestion accuracy per set: top-1 / top-3 at 6 and 4 digits, all rows and family rows."""
+    names = ("top1_6", "top3_6", "top1_4", "top3_4")
+    lines = [
+        "HS suggestions (texts scored without their codes; true code among the top 1 / top 3, at 6 and 4 digits)",
+        f"{'set':<20} {'rows':<7} {'n':>6} " + " ".join(f"{n:>7}" for n in names),
+    ]
+    for name, m in report["sets"].items():
+        h = m.get("hs_suggestions")
+        if h is None:
+            continue
+        for rows, n in (("all", h["rows"]), ("family", h["family_rows"])):
+            lines.append(f"{name:<20} {rows:<7} {n:>6} " + " ".join(f"{_fmt(h[rows][k], '.3f'):>7}" for k in names))
+    return lines
 
 
 def _fmt(value: float | None, spec: str) -> str:
