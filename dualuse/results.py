@@ -140,6 +140,10 @@ class Provenance(_Frozen):
     decisions_sha256: str | None = Field(
         default=None, description="sha256 of the reviewed-decisions file the engine applies, or None without one."
     )
+    hs_index_sha256: str | None = Field(default=None, description="The HS-6 suggestion index, or None without suggestions.")
+    destinations_name: str | None = None
+    destinations_version: str | None = None
+    destinations_sha256: str | None = Field(default=None, description="The destination lists the priority used.")
 
 
 class ReviewedDecision(_Frozen):
@@ -157,10 +161,6 @@ class ReviewedDecision(_Frozen):
     screened_category: Category = Field(description="The category the screening gave before the decision.")
     screened_confidence: float = Field(ge=0.0, le=1.0)
     screened_probabilities: dict[Category, float]
-    hs_index_sha256: str | None = Field(default=None, description="The HS-6 suggestion index, or None without suggestions.")
-    destinations_name: str | None = None
-    destinations_version: str | None = None
-    destinations_sha256: str | None = Field(default=None, description="The destination lists the priority used.")
 
 
 class HSSuggestion(_Frozen):
