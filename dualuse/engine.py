@@ -219,8 +219,12 @@ class Engine:
             if self.model is not None:
                 # repeated descriptions (common in item masters) are featurised once
                 folded = [facts[i].folded for i in ok_rows]
-                unique, inverse = np.unique(np.asarray(folded, dtype=object), return_inverse=True)
-                model_features = self.model.features(unique.tolist())
+                if len(folded) == 1:  # classify(): nothing to share, and np.unique costs as much as scoring
+                    unique_texts, inverse = folded, np.zeros(1, dtype=np.intp)
+                else:
+                    unique, inverse = np.unique(np.asarray(folded, dtype=object), return_inverse=True)
+                    unique_texts = unique.tolist()
+                model_features = self.model.features(unique_texts)
                 mp = np.asarray(self.model.predict_proba_features(model_features), dtype=float)[inverse.ravel()]
                 model_rows = np.full(n, -1, dtype=np.int64)
                 model_rows[idx] = inverse.ravel()
@@ -235,7 +239,9 @@ class Engine:
                 if code_family is not None and not facts[i].hs_ambiguous:
                     hs_onehot[j, CATEGORY_INDEX[code_family]] = 1.0
             text_probs[idx] = fuse(mp, kw, None, self.fusion)
-            probs[idx] = fuse(mp, kw, hs_onehot, self.fusion)
+            # without a usable HS code in the chunk the HS term adds zeros: the same numbers
+            zero_hs = not hs_onehot.any() and math.isfinite(self.fusion.hs_weight) and math.isfinite(self.fusion.hs_none_weight)
+            probs[idx] = text_probs[idx] if zero_hs else fuse(mp, kw, hs_onehot, self.fusion)
 
         result = self._decide(status, error, probs, text_probs, model_probs, facts)
         result.model_features, result.model_rows = model_features, model_rows

@@ -12,7 +12,19 @@ from dualuse.linear_model import SparseRows
 from dualuse.vocabulary import Vocabulary
 
 TERMS = ["lathe", "cnc", "ab", " la", "станок", "数控", "x" * 40, "stm32f407vgt6-long-part-number", "é", "a b"]
-QUERIES = TERMS + ["", "lath", "lathes", "x" * 39, "x" * 41, "CNC", "станок ", "a\x00b", "a", "zz", "stm32f407vgt6-long-part-numbe"]
+QUERIES = TERMS + [
+    "",
+    "lath",
+    "lathes",
+    "x" * 39,
+    "x" * 41,
+    "CNC",
+    "станок ",
+    "a\x00b",
+    "a",
+    "zz",
+    "stm32f407vgt6-long-part-numbe",
+]
 
 
 def _expected(terms: list[str], queries: list[str], offset: int) -> list[int]:
@@ -33,7 +45,9 @@ def test_array_lookup_equals_a_dict_of_the_terms(terms: list[str]) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), min_size=1, max_size=30), unique=True),
+    st.lists(
+        st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), min_size=1, max_size=30), unique=True
+    ),
     st.lists(st.text(max_size=30), max_size=20),
 )
 def test_lookup_of_generated_terms(terms: list[str], extra: list[str]) -> None:
