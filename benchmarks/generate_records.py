@@ -1,6 +1,6 @@
 """Deterministic generator of realistic trade-record rows for benchmarks.
 
-    python benchmarks/generate_records.py 1000000 -o /tmp/records_1m.csv [--seed 7] [--no-broken]
+    python benchmarks/generate_records.py 1000000 -o /tmp/records_1m.csv [--seed 7] [--no-broken] [--distinct]
 
 Rows look like customs / invoice lines: a record id, a free-text description, an HS code, an
 origin country, a quantity and a unit value. The mix: about a third of the lines are in one of
@@ -9,6 +9,13 @@ ordinary goods; some lines are in Russian or Chinese; noise (order codes, packin
 quantities) is sprinkled in. Problems appear at fixed small rates: empty or whitespace
 descriptions, empty and invalid HS codes, a stray quote, and (unless ``--no-broken``) lines
 with a wrong number of fields, so the output of ``dualuse score`` carries every status.
+
+With ``--distinct`` every non-blank description differs from every other, as in an item
+master or a year of invoice lines from many suppliers: each line carries the variation real
+lines carry (a variant suffix on the model or part number, a pack quantity, a lot or order
+reference, a size), drawn at random and redrawn when the line was already written; without
+it, most descriptions repeat (the templates are few), which a memo of repeated descriptions
+turns into a flattering throughput figure.
 
 Record ids are ``TR0000001``... in file order, so a scored output can be checked for order.
 The same seed and row count always give the same bytes.
@@ -154,9 +161,53 @@ def _fill(rng: random.Random, template: str) -> str:
     )
 
 
-def generate(n: int, seed: int = 7, broken: bool = True):
-    """Yield ``n`` records (lists of fields, or a raw line string for a deliberately broken one)."""
+#: How a line varies between otherwise alike records (``--distinct``): what invoices and
+#: item masters add to a product line.
+VARIATIONS = [
+    ", {qty} pcs",
+    ", lot {lot}",
+    ", P/N {base}-{rev}",
+    " rev. {rev}",
+    ", order {po}/{line}",
+    ", {pack} per carton",
+    ", item {line} of PO {po}",
+    " ({size} mm)",
+    ", S/N {serial}",
+    ", batch {lot}",
+]
+
+
+def _variation(rng: random.Random) -> str:
+    template = rng.choice(VARIATIONS)
+    return template.format(
+        qty=rng.randint(2, 20000),
+        lot=f"{rng.choice('ABCDEFGHJKLMNPRSTUVWXYZ')}{rng.randint(100, 99999)}",
+        base=rng.choice(["VMC850", "CK6150", "STM32F407", "XC7A100T", "GE-LENS", "TIC640", "HB-220", "KP-10"]),
+        rev=f"{rng.choice('ABCDEFGH')}{rng.randint(0, 99):02d}",
+        po=rng.randint(10000, 999999),
+        line=rng.randint(1, 400),
+        pack=rng.choice([6, 10, 12, 20, 24, 48, 50, 100, 200, 500]),
+        size=rng.choice([3, 5, 8, 10, 12, 16, 20, 25, 30, 40, 50, 63, 80, 100, 125, 160, 200]),
+        serial=rng.randint(10**6, 10**9),
+    )
+
+
+def _make_distinct(rng: random.Random, text: str, seen: set[str]) -> str:
+    """``text`` with one or more variations appended until no earlier line equals it."""
+    out = text
+    while not out.strip() or out in seen:
+        out = out + _variation(rng)
+    seen.add(out)
+    return out
+
+
+def generate(n: int, seed: int = 7, broken: bool = True, distinct: bool = False):
+    """Yield ``n`` records (lists of fields, or a raw line string for a deliberately broken one).
+
+    ``distinct``: no two non-blank descriptions are equal (see the module docstring).
+    """
     rng = random.Random(seed)
+    seen: set[str] = set()
     families = [("mt", MACHINE_TOOLS), ("mi", MICRO), ("op", OPTICS)]
     for i in range(1, n + 1):
         rid = f"TR{i:07d}"
@@ -177,6 +228,8 @@ def generate(n: int, seed: int = 7, broken: bool = True):
             text = "   "
         elif r < 0.012:
             text = text.replace(" ", '" ', 1)  # a stray inch mark / quote
+        if distinct and text.strip():
+            text = _make_distinct(rng, text, seen)
         r = rng.random()
         if r < 0.2:
             hs = ""
@@ -192,11 +245,11 @@ def generate(n: int, seed: int = 7, broken: bool = True):
 HEADER = ["record_id", "description", "hs_code", "origin", "quantity", "unit_value"]
 
 
-def write_csv(path: Path, n: int, seed: int = 7, broken: bool = True) -> Path:
+def write_csv(path: Path, n: int, seed: int = 7, broken: bool = True, distinct: bool = False) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(HEADER)
-        for rec in generate(n, seed, broken):
+        for rec in generate(n, seed, broken, distinct):
             if isinstance(rec, str):
                 fh.write(rec + "\n")
             else:
@@ -210,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-broken", action="store_true", help="no lines with a wrong number of fields")
+    p.add_argument("--distinct", action="store_true", help="no two non-blank descriptions alike (see above)")
     args = p.parse_args(argv)
-    write_csv(Path(args.output), args.rows, args.seed, not args.no_broken)
+    write_csv(Path(args.output), args.rows, args.seed, not args.no_broken, args.distinct)
     print(f"wrote {args.rows:,} records to {args.output}", file=sys.stderr)
     return 0
 

@@ -128,42 +128,74 @@ def classify_batch(
     return to_classifications(eng, result, texts, hs_codes)
 
 
+#: Validated provenance records by their values: the same few for every call of a process.
+_PROVENANCE: dict[tuple, Provenance] = {}
+
+
+def _provenance(engine: Engine) -> Provenance:
+    values = engine.provenance()
+    key = tuple(values.items())
+    found = _PROVENANCE.get(key)
+    if found is None:
+        if len(_PROVENANCE) > 64:  # engines built and dropped in a loop: stay bounded
+            _PROVENANCE.clear()
+        found = _PROVENANCE[key] = Provenance(**values)
+    return found
+
+
 def to_classifications(
     engine: Engine, result: ChunkResult, texts: Sequence[str], hs_codes: Sequence[str | None] | None
 ) -> list[Classification]:
-    """Build pydantic results from a chunk's columnar results (rows must be ``ok``)."""
-    provenance = Provenance(**engine.provenance())
+    """Build pydantic results from a chunk's columnar results (rows must be ``ok``).
+
+    The evidence items are validated as they are built (they come from taxonomy content);
+    the records around them are assembled from values this function has just typed
+    (``float``, ``bool``, ``str``, tuples) and the validated parts, so they are built with
+    ``model_construct``: the same frozen objects, equal field by field to validated ones
+    (``tests/test_api.py`` checks it), without a second validation per row.
+    """
+    provenance = _provenance(engine)
     explanations = engine.explanations(result, top_k=TOP_FEATURES)
+    probabilities = result.probabilities.tolist()
+    model_probabilities = None if result.model_probabilities is None else result.model_probabilities.tolist()
+    confidence = result.confidence.tolist()
     out = []
     for i in range(len(result)):
         f = result.facts[i]
         cat = result.category[i]
         # one evidence builder for classify and the batch outputs (dualuse.explain)
         evidence = [_EVIDENCE_TYPES[r["kind"]](**r) for r in evidence_records(engine, result, i, explanations[i], len(texts[i]))]
-        probs = {c: float(p) for c, p in zip(CATEGORIES, result.probabilities[i])}
-        model_p = None
-        if result.model_probabilities is not None:
-            model_p = {c: float(p) for c, p in zip(CATEGORIES, result.model_probabilities[i])}
+        probs = dict(zip(CATEGORIES, probabilities[i]))
+        model_p = None if model_probabilities is None else dict(zip(CATEGORIES, model_probabilities[i]))
+        keyword = {fam: float(v) for fam, v in f.match.family_scores.items()} if f.match is not None else {}
+        hs_code = None if hs_codes is None else hs_codes[i]
+        if (
+            cat is None
+            or result.risk_level[i] is None
+            or not isinstance(texts[i], str)
+            or not isinstance(hs_code, (str, type(None)))
+        ):
+            raise InputTypeError(f"rows: expected scored rows with a category, got status {result.status[i]!r} at {i}")
         out.append(
-            Classification(
+            Classification.model_construct(
                 text=texts[i],
-                hs_code=None if hs_codes is None else hs_codes[i],
-                category=cast(Category, cat),  # to_classifications takes ok rows: each has one
+                hs_code=hs_code,
+                category=cast(Category, cat),
                 subcategory=result.subcategory[i],
-                confidence=float(result.confidence[i]),
+                confidence=confidence[i],
                 probabilities=probs,
                 risk_level=cast(RiskLevel, result.risk_level[i]),
                 needs_review=bool(result.needs_review[i]),
-                review_reasons=result.review_reasons[i],
+                review_reasons=tuple(result.review_reasons[i]),
                 chpl_tier=result.chpl_tier[i],
-                references=result.references[i],
+                references=tuple(result.references[i]),
                 evidence=tuple(evidence),
-                scores=ComponentScores(
-                    keyword=dict(f.match.family_scores) if f.match is not None else {},
+                scores=ComponentScores.model_construct(
+                    keyword=keyword,
                     model=cast(dict[str, float] | None, model_p),
                     hs_family=None if f.hs is None or f.hs_ambiguous else cast(Category, f.hs_family),
                 ),
-                input_truncated=f.truncated,
+                input_truncated=bool(f.truncated),
                 hs_suggestions=tuple(HSSuggestion(**vars(s)) for s in f.hs_suggestions),
                 destination=_destination(engine, f.destination, f.destination_status),
                 priority=cast(Any, result.priority[i] if result.priority else None),

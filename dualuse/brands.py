@@ -51,13 +51,14 @@ def _series_regex(series: Series) -> str:
     return _literal_regex(series.name) + tail
 
 
-def brand_patterns(brand: Brand) -> list[tuple[str, Pattern]]:
+def brand_patterns(brand: Brand, *, check: bool = True) -> list[tuple[str, Pattern]]:
     """The ``(subcategory id, pattern)`` pairs a brand entry expands into (see :class:`Brand`).
 
     The series of one maker and subcategory share one pattern, ``brand:<maker>:<subcategory>``
     (the matched text names the series as written): one pattern per series made keyword
     matching four times slower, because the matcher tries every pattern that can start at a
     token. A series that stands alone gets its own pattern, ``brand:<maker>:<series>``.
+    ``check``: run :func:`check_pattern_is_safe` on each (skipped for the packaged taxonomy).
     """
     maker = _slug(brand.maker)
     names = sorted({_literal_regex(a) for a in brand.aliases}, key=lambda r: (-len(r), r))
@@ -68,30 +69,34 @@ def brand_patterns(brand: Brand) -> list[tuple[str, Pattern]]:
         sub = series.subcategory or brand.subcategory
         if series.alone:
             note = f"{brand.maker} {series.name} ({brand.source})"
-            out.append((sub, _generated_pattern(f"brand:{maker}:{_slug(series.name)}", _series_regex(series), note)))
+            out.append((sub, _generated_pattern(f"brand:{maker}:{_slug(series.name)}", _series_regex(series), note, check)))
         else:
             grouped.setdefault(sub, []).append(series)
     for sub, members in grouped.items():
         bodies = sorted({_series_regex(x) for x in members}, key=lambda r: (-len(r), r))
         note = f"{brand.maker}: " + ", ".join(x.name for x in members) + f" ({brand.source})"
         regex = prefix + "(?:" + "|".join(bodies) + ")"
-        out.append((sub, _generated_pattern(f"brand:{maker}:{_slug(sub.rsplit('.', 1)[-1])}", regex, note)))
+        out.append((sub, _generated_pattern(f"brand:{maker}:{_slug(sub.rsplit('.', 1)[-1])}", regex, note, check)))
     return out
 
 
-def _generated_pattern(pid: str, regex: str, note: str) -> Pattern:
-    check_pattern_is_safe(regex)  # generated from literals; checked all the same
+def _generated_pattern(pid: str, regex: str, note: str, check: bool) -> Pattern:
+    if check:
+        check_pattern_is_safe(regex)  # generated from literals; checked all the same
     # built without the length limit of hand-written patterns (aliases and series make it long)
     return Pattern.model_construct(id=pid, regex=regex, note=note, weight=BRAND_SERIES_WEIGHT)
 
 
-def expand_brands(data: TaxonomyFile, where: str, *, strict: bool) -> list[Subcategory]:
-    """The subcategories with the brand registry folded in (weak brand terms, series patterns)."""
+def expand_brands(data: TaxonomyFile, where: str, *, strict: bool, check: bool = True) -> list[Subcategory]:
+    """The subcategories with the brand registry folded in (weak brand terms, series patterns).
+
+    ``check``: check each generated pattern (see :func:`brand_patterns`).
+    """
     by_id = {s.id: i for i, s in enumerate(data.subcategories)}
     extra_patterns: dict[str, list[Pattern]] = {}
     extra_weak: dict[str, list[str]] = {}
     for n, brand in enumerate(data.brands):
-        pairs = brand_patterns(brand)
+        pairs = brand_patterns(brand, check=check)
         for sub_id in {brand.subcategory, *(s for s, _ in pairs)}:
             if sub_id not in by_id and strict:
                 raise TaxonomyError(f"{where}: [[brand]] #{n + 1} ({brand.maker!r}): no subcategory {sub_id!r}")

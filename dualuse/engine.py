@@ -14,24 +14,24 @@ import copy
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from . import hs as hs_module
 from ._version import __version__
 from .categories import CATEGORIES, CATEGORY_INDEX, FAMILIES, NONE_INDEX
+from .chunk_result import ChunkResult, RowFacts
 from .decisions import AppliedDecision, Decisions, as_decisions
 from .destinations import DestinationLists, default_destinations, parse_country_code
 from .errors import InputTypeError, InvalidCountryCodeError, InvalidHSCodeError, describe
 from .fusion import FusionConfig, fuse, rule_out, temper_unfamiliar
-from .hs_index import HSIndex, Suggestion
+from .hs_index import HSIndex
 from .hs_suggest import suggest_texts
-from .matcher import KeywordMatcher, MatchResult
+from .matcher import KeywordMatcher
 from .model import TextModel
 from .normalize import normalize
 from .priority import priority, suggested_tier
+from .screening_memo import ScreeningMemo
 from .scripts import script_of
 from .taxonomy import Taxonomy
 
@@ -43,102 +43,12 @@ __all__ = ["Engine", "ChunkResult", "RowFacts", "STATUSES"]
 STATUSES = ("ok", "empty_text", "invalid_text_type", "invalid_hs_code", "invalid_destination")
 
 
-@dataclass
-class RowFacts:
-    """Per-row facts the pydantic path needs beyond the columnar arrays."""
-
-    match: MatchResult | None = None
-    hs: hs_module.HSCode | None = None
-    hs_family: str | None = None
-    hs_ambiguous: bool = False
-    hs_error: str | None = None
-    truncated: bool = False
-    folded: str = ""
-    #: no evidence, and written in a script the model saw little ``none`` text in (fusion doc)
-    unfamiliar_script: bool = False
-    hs_suggestions: tuple[Suggestion, ...] = ()
-    destination: str | None = None
-    destination_status: str | None = None
-    destination_error: str | None = None
-
-
-@dataclass
-class ChunkResult:
-    """Columnar results for a chunk, one entry per input row, in input order."""
-
-    status: list[str]
-    error: list[str | None]
-    probabilities: np.ndarray  # (n, 4); NaN rows where there is no category
-    model_probabilities: np.ndarray | None  # as fused: after ruling-out exclusions (see _rule_out)
-    text_category: list[str | None]
-    category: list[str | None]
-    subcategory: list[str | None]
-    confidence: np.ndarray
-    risk_level: list[str | None]
-    needs_review: list[bool | None]
-    review_reasons: list[tuple[str, ...]]
-    chpl_tier: list[str | None]
-    references: list[tuple[str, ...]]
-    facts: list[RowFacts] = field(repr=False, default_factory=list)
-    #: the model's feature matrix of the chunk's distinct folded texts, and per row the index
-    #: of its text in it (-1 for rows that were not screened): what explanations are built from
-    model_features: Any = field(repr=False, default=None)
-    model_rows: np.ndarray | None = field(repr=False, default=None)
-    #: per row, the reviewed decision that set its category (None where none applied); None
-    #: as a whole when the engine has no decisions (see :mod:`dualuse.decisions`)
-    decided: list[AppliedDecision | None] | None = field(repr=False, default=None)
-    #: P1 (look first) to P4 per row (:mod:`dualuse.priority`); None where there is no category
-    #: or the destination is invalid
-    priority: list[str | None] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.status)
-
-
 def _is_missing(value: object) -> bool:
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
     return type(value).__name__ in ("NAType", "NaTType")  # pandas NA / NaT, without importing pandas
-
-
-class _ScreeningMemo:
-    """A bounded memo of text -> (folded text, keyword matches) shared by all calls of an engine.
-
-    Trade files and item masters repeat the same descriptions across a whole file, not only
-    within a chunk; normalising and matching are pure functions of the text, so each distinct
-    description is screened once while it stays in the memo. Two generations approximate
-    "least recently used" without per-hit bookkeeping: when the young generation is full it
-    becomes the old one and the previous old one is dropped, so at most ``max_entries`` texts
-    are held. Only texts of at most ``max_text_chars`` characters are kept (long texts rarely
-    repeat), which bounds the memo at a few tens of MB per process whatever the input
-    (~30 MB on the benchmark's trade records). Races between threads can only cause a
-    recomputation.
-    """
-
-    def __init__(self, max_entries: int = 40_000, max_text_chars: int = 200) -> None:
-        self._half = max(1, max_entries // 2)
-        self._max_text_chars = max_text_chars
-        self._young: dict[str, tuple[str, MatchResult | None]] = {}
-        self._old: dict[str, tuple[str, MatchResult | None]] = {}
-
-    def get(self, text: str) -> tuple[str, MatchResult | None] | None:
-        hit = self._young.get(text)
-        if hit is None:
-            hit = self._old.get(text)
-            if hit is not None:
-                self.put(text, hit)  # still in use: keep it through the next turnover
-        return hit
-
-    def put(self, text: str, value: tuple[str, MatchResult | None]) -> None:
-        if len(text) > self._max_text_chars:
-            return
-        young = self._young
-        if len(young) >= self._half:
-            self._old, self._young = young, {}
-            young = self._young
-        young[text] = value
 
 
 class Engine:
@@ -174,13 +84,13 @@ class Engine:
         self._hs_subcats = sorted(
             ((p, s.id, s.family) for s in taxonomy.subcategories for p in s.hs_prefixes), key=lambda x: -len(x[0])
         )
-        self._memo = _ScreeningMemo()
+        self._memo = ScreeningMemo()
         self.decisions = None if decisions is None else as_decisions(decisions)
 
     def with_decisions(self, decisions: Decisions | str | os.PathLike[str] | None) -> Engine:
         """This engine (same taxonomy, model and fusion, nothing reloaded) with other decisions."""
         other = copy.copy(self)
-        other._memo = _ScreeningMemo()
+        other._memo = ScreeningMemo()
         other.decisions = None if decisions is None else as_decisions(decisions)
         return other
 
@@ -191,7 +101,7 @@ class Engine:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._memo = _ScreeningMemo()
+        self._memo = ScreeningMemo()
 
     # ------------------------------------------------------------------ provenance
 
@@ -230,7 +140,7 @@ class Engine:
         facts = [RowFacts() for _ in range(n)]
         max_chars = self.fusion.max_chars
         ok_rows: list[int] = []
-        memo = self._memo  # repeated descriptions are normalised and matched once (see _ScreeningMemo)
+        memo = self._memo  # repeated descriptions are normalised and matched once (see ScreeningMemo)
         for i, raw in enumerate(texts):
             f = facts[i]
             if not isinstance(raw, str):
@@ -283,8 +193,12 @@ class Engine:
             if self.model is not None:
                 # repeated descriptions (common in item masters) are featurised once
                 folded = [facts[i].folded for i in ok_rows]
-                unique, inverse = np.unique(np.asarray(folded, dtype=object), return_inverse=True)
-                model_features = self.model.features(unique.tolist())
+                if len(folded) == 1:  # classify(): nothing to share, and np.unique costs as much as scoring
+                    unique_texts, inverse = folded, np.zeros(1, dtype=np.intp)
+                else:
+                    unique, inverse = np.unique(np.asarray(folded, dtype=object), return_inverse=True)
+                    unique_texts = unique.tolist()
+                model_features = self.model.features(unique_texts)
                 mp = np.asarray(self.model.predict_proba_features(model_features), dtype=float)[inverse.ravel()]
                 model_rows = np.full(n, -1, dtype=np.int64)
                 model_rows[idx] = inverse.ravel()
@@ -299,7 +213,9 @@ class Engine:
                 if code_family is not None and not facts[i].hs_ambiguous:
                     hs_onehot[j, CATEGORY_INDEX[code_family]] = 1.0
             text_probs[idx] = fuse(mp, kw, None, self.fusion)
-            probs[idx] = fuse(mp, kw, hs_onehot, self.fusion)
+            # without a usable HS code in the chunk the HS term adds zeros: the same numbers
+            zero_hs = not hs_onehot.any() and math.isfinite(self.fusion.hs_weight) and math.isfinite(self.fusion.hs_none_weight)
+            probs[idx] = text_probs[idx] if zero_hs else fuse(mp, kw, hs_onehot, self.fusion)
             familiar = self.fusion.familiar_scripts
             if mp is not None and familiar is not None:
                 unfamiliar = np.zeros(n, dtype=bool)

@@ -22,15 +22,18 @@ import sys
 import threading
 from array import array
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 from .categories import CATEGORIES
 from .errors import InputTypeError, describe
+from .vocabulary import Vocabulary
 
-__all__ = ["DEFAULT_CACHE_BYTES", "WORD_TOKEN_PATTERN", "LinearTextModel"]
+if TYPE_CHECKING:
+    from scipy import sparse
+
+__all__ = ["DEFAULT_CACHE_BYTES", "WORD_TOKEN_PATTERN", "LinearTextModel", "SparseRows"]
 
 #: The word tokeniser of the model (scikit-learn's ``token_pattern``). Fixed here, never read
 #: from a model file: a pattern from a file could be made to backtrack for hours.
@@ -51,6 +54,11 @@ _INT32 = "i"
 # matrix product checks its operands on every call, which dominates a single-text call.
 _SMALL_BATCH = 8
 
+# From this many texts in one call, terms are looked up in a dict built once per process
+# (a hash lookup per n-gram); below it, in the vocabulary's sorted arrays (a few numpy calls
+# per text), so a process that screens single texts never pays for building the dict.
+_DICT_FROM_ROWS = 32
+
 # Ranges a model's parameters must lie in; they bound the work per text (n-gram lengths)
 # and keep index arithmetic in int32.
 MAX_NGRAM = 8
@@ -62,7 +70,7 @@ class LinearTextModel:
 
     Parameters
     ----------
-    word_terms, char_terms : sequence of str
+    word_terms, char_terms : sequence of str, or :class:`~dualuse.vocabulary.Vocabulary`
         The vocabularies: the feature index of a term is its position. Word features come
         first in the feature space, character features follow.
     word_idf, char_idf : float32 arrays
@@ -84,10 +92,10 @@ class LinearTextModel:
     def __init__(
         self,
         *,
-        word_terms: Sequence[str],
+        word_terms: Sequence[str] | Vocabulary,
         word_idf: np.ndarray,
         word_ngram_range: tuple[int, int],
-        char_terms: Sequence[str],
+        char_terms: Sequence[str] | Vocabulary,
         char_idf: np.ndarray,
         char_ngram_range: tuple[int, int],
         coef: np.ndarray,
@@ -100,14 +108,13 @@ class LinearTextModel:
         self.classes = tuple(str(c) for c in classes)
         if sorted(self.classes) != sorted(CATEGORIES):
             raise ValueError(f"classes: expected a permutation of {list(CATEGORIES)}, got {list(self.classes)}")
-        self._word_terms = list(word_terms)
-        self._char_terms = list(char_terms)
-        n_word, n_char = len(self._word_terms), len(self._char_terms)
-        n_features = n_word + n_char
+        n_word = len(word_terms)
+        n_features = n_word + len(char_terms)
         if n_features > MAX_FEATURES:
             raise ValueError(f"vocabularies: {n_features} features exceed the limit of {MAX_FEATURES}")
-        self._word_vocab = _vocabulary("word_terms", self._word_terms, 0)
-        self._char_vocab = _vocabulary("char_terms", self._char_terms, n_word)
+        self._word_vocab = _vocabulary("word_terms", word_terms, 0)
+        self._char_vocab = _vocabulary("char_terms", char_terms, n_word)
+        n_char = len(self._char_vocab)
         # idf of the whole feature space: word idf then char idf, indexed by feature
         self._idf = np.concatenate(
             [
@@ -138,24 +145,22 @@ class LinearTextModel:
 
     # ------------------------------------------------------------------ featurisation
 
-    def _char_indices(self, word: str) -> bytes:
-        """Feature indices (int32 bytes, repeats kept) of one word's ``char_wb`` n-grams."""
-        vocab = self._char_vocab
+    def _char_grams(self, word: str) -> list[str]:
+        """One word's ``char_wb`` n-grams, repeats kept (scikit-learn's analyser)."""
         padded = " " + word + " "
         size = len(padded)
-        found: list[int] = []
+        grams: list[str] = []
         min_n, max_n = self.char_ngram_range
         for n in range(min_n, max_n + 1):
             if size <= n:  # scikit-learn counts a padded word shorter than n once, whole, and stops
-                idx = vocab.get(padded)
-                if idx is not None:
-                    found.append(idx)
+                grams.append(padded)
                 break
-            for offset in range(size - n + 1):
-                idx = vocab.get(padded[offset : offset + n])
-                if idx is not None:
-                    found.append(idx)
-        return array(_INT32, found).tobytes()
+            grams += [padded[offset : offset + n] for offset in range(size - n + 1)]
+        return grams
+
+    def _char_indices(self, word: str, vocab_get) -> bytes:
+        """Feature indices (int32 bytes, repeats kept) of one word's ``char_wb`` n-grams."""
+        return array(_INT32, [i for i in map(vocab_get, self._char_grams(word)) if i is not None]).tobytes()
 
     def _remember(self, word: str, found: bytes) -> None:
         # sys.getsizeof counts the real objects, so a cache of long part numbers is bounded
@@ -171,34 +176,65 @@ class LinearTextModel:
                 self._cache[word] = found
                 self._cache_used += cost
 
-    def _word_indices(self, text: str) -> list[int]:
-        """Word n-gram feature indices of one text, joined as scikit-learn joins them (one space)."""
-        vocab_get = self._word_vocab.get
+    def _word_grams(self, text: str) -> list[str]:
+        """Word n-grams of one text, joined as scikit-learn joins them (one space)."""
         tokens = _WORD_TOKEN.findall(text)
         min_n, max_n = self.word_ngram_range
-        found = [i for i in map(vocab_get, tokens) if i is not None] if min_n == 1 else []
+        grams = tokens if min_n == 1 else []
         for n in range(max(min_n, 2), min(max_n, len(tokens)) + 1):
-            joined = map(" ".join, zip(*(tokens[k:] for k in range(n))))
-            found += [i for i in map(vocab_get, joined) if i is not None]
-        return found
+            grams = grams + list(map(" ".join, zip(*(tokens[k:] for k in range(n)))))
+        return grams
 
     def _raw_indices(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """All feature indices of each text (unsorted, repeats kept) and the row pointer."""
+        if len(texts) < _DICT_FROM_ROWS:
+            return self._raw_indices_arrays(texts)
         cache = self._cache
+        word_get = self._word_vocab.mapping().get
+        char_get = self._char_vocab.mapping().get
         buf = bytearray()
         indptr = np.empty(len(texts) + 1, dtype=np.int64)
         indptr[0] = 0
         for row, text in enumerate(texts):
-            word = self._word_indices(text)
+            word = [i for i in map(word_get, self._word_grams(text)) if i is not None]
             if word:
                 buf += array(_INT32, word)
             # str.split() splits on the whitespace runs scikit-learn's char_wb analyser splits on
             for token in text.split():
                 found = cache.get(token)
                 if found is None:
-                    found = self._char_indices(token)
+                    found = self._char_indices(token, char_get)
                     self._remember(token, found)
                 buf += found
+            indptr[row + 1] = len(buf) // 4
+        return np.frombuffer(buf, dtype=np.int32), indptr
+
+    def _raw_indices_arrays(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_raw_indices` for a few texts: the same indices, looked up in the vocabularies'
+        sorted arrays, one numpy lookup per text for its words and one for its new tokens."""
+        cache = self._cache
+        buf = bytearray()
+        indptr = np.empty(len(texts) + 1, dtype=np.int64)
+        indptr[0] = 0
+        for row, text in enumerate(texts):
+            word = self._word_vocab.indices(self._word_grams(text))
+            buf += word[word >= 0].astype(np.int32).tobytes()
+            tokens = text.split()
+            # what the cache holds now (remembering a new token may empty it)
+            known = {t: cache.get(t) for t in tokens}
+            new = [t for t, hit in known.items() if hit is None]
+            if new:
+                grams = [self._char_grams(t) for t in new]
+                found = self._char_vocab.indices([g for per_token in grams for g in per_token])
+                at = 0
+                for token, per_token in zip(new, grams):
+                    part = found[at : at + len(per_token)]
+                    at += len(per_token)
+                    fresh = part[part >= 0].astype(np.int32).tobytes()
+                    known[token] = fresh
+                    self._remember(token, fresh)
+            for token in tokens:
+                buf += known[token] or b""
             indptr[row + 1] = len(buf) // 4
         return np.frombuffer(buf, dtype=np.int32), indptr
 
@@ -208,6 +244,14 @@ class LinearTextModel:
         Equal, element for element, to scikit-learn's
         ``hstack([word_vectorizer.transform(X), char_vectorizer.transform(X)]).tocsr()``
         (float32, sorted indices, each block l2-normalised on its own).
+        """
+        return self.sparse_rows(folded_texts).tocsr()
+
+    def sparse_rows(self, folded_texts: Sequence[str]) -> SparseRows:
+        """:meth:`features` as plain CSR arrays (:class:`SparseRows`), without importing scipy.
+
+        What the engine scores and explains with: a process that screens single texts
+        never imports scipy (a tenth of a second at start).
         """
         texts = _check_texts(folded_texts)
         n, n_features = len(texts), self.n_features
@@ -240,11 +284,11 @@ class LinearTextModel:
         norms[norms == 0.0] = 1.0  # empty blocks stay empty
         data /= norms[block]
         index_dtype = np.int32 if len(data) < 2**31 else np.int64
-        return sparse.csr_matrix((data, indices, indptr.astype(index_dtype)), shape=(n, n_features))
+        return SparseRows(data, indices, indptr.astype(index_dtype), (n, n_features))
 
     # ------------------------------------------------------------------ probabilities
 
-    def decision_function(self, X: sparse.csr_matrix) -> np.ndarray:
+    def decision_function(self, X: sparse.csr_matrix | SparseRows) -> np.ndarray:
         """Class scores ``X @ coef.T + intercept`` (float32, columns in ``classes`` order)."""
         n = X.shape[0]
         if n <= _SMALL_BATCH:
@@ -257,11 +301,12 @@ class LinearTextModel:
                     products = data[start:end, None] * self._coef_t[indices[start:end]]
                     scores[row] = np.cumsum(products, axis=0)[-1]
         else:
-            scores = np.asarray(X @ self._coef_t)
+            csr = X.tocsr() if isinstance(X, SparseRows) else X
+            scores = np.asarray(csr @ self._coef_t)
         scores += self._intercept
         return scores
 
-    def predict_proba_features(self, X: sparse.csr_matrix) -> np.ndarray:
+    def predict_proba_features(self, X: sparse.csr_matrix | SparseRows) -> np.ndarray:
         """Probabilities (float32, shape (n, 4)) in :data:`dualuse.CATEGORIES` order.
 
         Softmax as scikit-learn computes it: subtract the row maximum, exponentiate, divide
@@ -280,7 +325,7 @@ class LinearTextModel:
     # ------------------------------------------------------------------ explanations
 
     def top_features(
-        self, X: sparse.csr_matrix, categories: Sequence[str | None], top_k: int = 5
+        self, X: sparse.csr_matrix | SparseRows, categories: Sequence[str | None], top_k: int = 5
     ) -> list[list[tuple[str, float]]]:
         """Per row, the features that raise that row's category's log-odds most.
 
@@ -318,8 +363,8 @@ class LinearTextModel:
 
     def _feature_name(self, index: int) -> str:
         if index < self.n_word_features:
-            return "w:" + self._word_terms[index]
-        return "c:" + self._char_terms[index - self.n_word_features]
+            return "w:" + self._word_vocab.term(index)
+        return "c:" + self._char_vocab.term(index - self.n_word_features)
 
     # ------------------------------------------------------------------ plain data
 
@@ -327,8 +372,8 @@ class LinearTextModel:
         """The arrays and parameters that define the model (what :mod:`dualuse.persistence` saves)."""
         n_word = self.n_word_features
         return {
-            "word_terms": list(self._word_terms),
-            "char_terms": list(self._char_terms),
+            "word_terms": self._word_vocab.terms(),
+            "char_terms": self._char_vocab.terms(),
             "word_idf": self._idf[:n_word].copy(),
             "char_idf": self._idf[n_word:].copy(),
             "word_ngram_range": self.word_ngram_range,
@@ -337,6 +382,35 @@ class LinearTextModel:
             "intercept": self._intercept.copy(),
             "classes": list(self.classes),
         }
+
+
+class SparseRows:
+    """A CSR matrix as its three arrays (scipy's layout), with row selection and :meth:`tocsr`."""
+
+    __slots__ = ("data", "indices", "indptr", "shape")
+
+    def __init__(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> None:
+        self.data, self.indices, self.indptr, self.shape = data, indices, indptr, shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def __getitem__(self, rows: np.ndarray) -> SparseRows:
+        """The rows at the positions ``rows`` (an int array), in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        starts = self.indptr[rows].astype(np.int64)
+        lengths = self.indptr[rows + 1] - starts
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        take = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
+        return SparseRows(self.data[take], self.indices[take], indptr.astype(self.indptr.dtype), (len(rows), self.shape[1]))
+
+    def tocsr(self) -> sparse.csr_matrix:
+        """The same matrix as a ``scipy.sparse.csr_matrix`` (imports scipy)."""
+        from scipy import sparse
+
+        return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
 
 def _check_texts(texts: object) -> list[str]:
@@ -371,10 +445,9 @@ def _check_array(name: str, value: np.ndarray, dtype: type, shape: tuple[int, ..
     return np.ascontiguousarray(value)
 
 
-def _vocabulary(name: str, terms: list[str], offset: int) -> dict[str, int]:
-    vocab = {term: offset + i for i, term in enumerate(terms)}
-    if len(vocab) != len(terms):
-        raise ValueError(f"{name}: {len(terms) - len(vocab)} duplicate terms")
-    if any(not isinstance(t, str) or not t for t in terms):
-        raise ValueError(f"{name}: expected non-empty strings")
-    return vocab
+def _vocabulary(name: str, terms: Sequence[str] | Vocabulary, offset: int) -> Vocabulary:
+    if isinstance(terms, Vocabulary):
+        if terms.offset != offset:
+            raise ValueError(f"{name}: expected feature indices from {offset}, got a vocabulary from {terms.offset}")
+        return terms
+    return Vocabulary.from_terms(terms, name, offset)

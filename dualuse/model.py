@@ -68,8 +68,13 @@ class FittedModel:
     manifest: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def features(self, folded_texts: Sequence[str]) -> Any:
-        """The scorer's feature matrix for a chunk of folded texts."""
-        return self.scorer.features(folded_texts)
+        """The scorer's feature matrix for a chunk of folded texts.
+
+        The scorer's plain-array form where it has one (``sparse_rows``: no scipy import for
+        a single text), else its ``features``.
+        """
+        rows = getattr(self.scorer, "sparse_rows", None)
+        return rows(folded_texts) if rows is not None else self.scorer.features(folded_texts)
 
     def predict_proba_features(self, features: Any) -> np.ndarray:
         """Probabilities in CATEGORIES order from a feature matrix."""

@@ -60,6 +60,7 @@ from .fusion import FusionConfig, check_fusion, fusion_json
 from .linear_model import MAX_FEATURES, MAX_NGRAM, WORD_TOKEN_PATTERN, LinearTextModel
 from .model import FittedModel
 from .untrusted import read_regular_file, strict_json
+from .vocabulary import Vocabulary
 
 __all__ = [
     "FORMAT_VERSION",
@@ -269,15 +270,17 @@ def _read_arrays(data: bytes, spec: dict[str, Any], where: str) -> dict[str, np.
     return arrays
 
 
-def _terms(blob: np.ndarray, count: int, name: str, where: str) -> list[str]:
+def _terms(blob: np.ndarray, count: int, name: str, where: str, offset: int) -> Vocabulary:
+    """The vocabulary of a ``*_vocab`` array, kept as bytes (see :mod:`dualuse.vocabulary`)."""
+    data = blob.tobytes()
     try:
-        text = blob.tobytes().decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         raise ModelIntegrityError(f"{where}: array {name}: not UTF-8") from None
-    terms = text.split("\n") if text else []
-    if len(terms) != count:
-        raise ModelIntegrityError(f"{where}: array {name}: {len(terms)} terms, model.json says {count}")
-    return terms
+    found = data.count(b"\n") + 1 if data else 0
+    if found != count:
+        raise ModelIntegrityError(f"{where}: array {name}: {found} terms, model.json says {count}")
+    return Vocabulary.from_blob(data, count, name, offset)
 
 
 # --------------------------------------------------------------------------- loading
@@ -323,8 +326,8 @@ def load_model(directory: str | Path, *, expected_sha256: str | None = None) -> 
     arrays = _read_arrays(contents[ARRAYS_FILE], spec, where)
     try:
         scorer = LinearTextModel(
-            word_terms=_terms(arrays["word_vocab"], spec["word"]["n_features"], "word_vocab", where),
-            char_terms=_terms(arrays["char_vocab"], spec["char"]["n_features"], "char_vocab", where),
+            word_terms=_terms(arrays["word_vocab"], spec["word"]["n_features"], "word_vocab", where, 0),
+            char_terms=_terms(arrays["char_vocab"], spec["char"]["n_features"], "char_vocab", where, spec["word"]["n_features"]),
             word_idf=arrays["word_idf"],
             char_idf=arrays["char_idf"],
             word_ngram_range=tuple(spec["word"]["ngram_range"]),

@@ -28,6 +28,7 @@ from .brands import BRAND_SERIES_WEIGHT, expand_brands
 from .errors import TaxonomyError
 from .taxonomy_schema import (
     LANGUAGES,
+    PACKAGED_CONTEXT,
     Brand,
     Exclusion,
     Language,
@@ -79,12 +80,13 @@ class TermEntry:
 class Taxonomy:
     """A validated taxonomy, its version and the sha256 of its canonical content."""
 
-    def __init__(self, data: TaxonomyFile, *, source: str, sha256: str, extension: bool = False) -> None:
+    def __init__(self, data: TaxonomyFile, *, source: str, sha256: str, extension: bool = False, packaged: bool = False) -> None:
         self.data = data
         self.source = source
         self.sha256 = sha256
-        # an extension may name subcategories of the taxonomy it extends: checked once merged
-        self._subcategories = expand_brands(data, source, strict=not extension)
+        # an extension may name subcategories of the taxonomy it extends: checked once merged;
+        # the packaged taxonomy's generated patterns are checked by its tests (PACKAGED_CONTEXT)
+        self._subcategories = expand_brands(data, source, strict=not extension, check=not packaged)
         self._by_id = {s.id: s for s in self._subcategories}
         _check_consistency(data, source, spares_must_exist=not extension, subcategories=self._subcategories)
 
@@ -215,9 +217,9 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _validate(raw: dict, where: str) -> TaxonomyFile:
+def _validate(raw: dict, where: str, *, packaged: bool = False) -> TaxonomyFile:
     try:
-        return TaxonomyFile.model_validate(raw)
+        return TaxonomyFile.model_validate(raw, context={PACKAGED_CONTEXT: True} if packaged else None)
     except ValidationError as exc:
         raise TaxonomyError(f"{where}: invalid taxonomy: {_format_validation_error(exc, raw)}") from None
 
@@ -298,9 +300,9 @@ def load_taxonomy(path: str | Path | None = None, *, extend_default: bool = Fals
         raise TaxonomyError(f"{where}: taxonomy file is not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise TaxonomyError(f"{where}: not valid TOML: {exc}") from None
-    data = _validate(raw, where)
+    data = _validate(raw, where, packaged=path is None)
     extension = extend_default and path is not None
-    taxonomy = Taxonomy(data, source=where, sha256=_content_hash(data), extension=extension)
+    taxonomy = Taxonomy(data, source=where, sha256=_content_hash(data), extension=extension, packaged=path is None)
     if extension:
         return default_taxonomy().extended_with(taxonomy)
     return taxonomy

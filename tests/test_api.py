@@ -206,3 +206,25 @@ def test_repeated_descriptions_in_one_batch_keep_their_own_hs_codes(small_engine
 )
 def test_invoice_wording_with_the_default_model(default_engine, text, category) -> None:
     assert classify(text, engine=default_engine).category == category
+
+
+def test_results_equal_validated_ones_field_by_field(default_engine) -> None:
+    """Results are assembled without a second validation; validating their data again must
+    give the same object, field for field and byte for byte in JSON (types included)."""
+    texts = [
+        "5-axis CNC vertical machining center DMU 50",
+        "FPGA XC7K325T-2FFG900I industrial grade",
+        "men's cotton T-shirt, size M",
+        "germanium infrared lens 50 mm f/1.0 for wood",
+        "Станок токарный с ЧПУ 16К20",
+        "数控车床 CK6150",
+        "z" * 25_000,
+    ]
+    codes = ["8457.10", None, "6109.10", "9002.11", "", "8458.11", None]
+    for result in classify_batch(texts, hs_codes=codes, engine=default_engine):
+        again = Classification.model_validate(result.model_dump())
+        assert again == result
+        assert again.model_dump_json() == result.model_dump_json()
+        assert again.model_fields_set == result.model_fields_set
+        with pytest.raises(ValidationError):
+            result.category = "none"  # type: ignore[misc]  # still frozen

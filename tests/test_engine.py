@@ -6,8 +6,9 @@ import pickle
 
 import numpy as np
 
-from dualuse.engine import Engine, _ScreeningMemo
+from dualuse.engine import Engine
 from dualuse.fusion import FusionConfig
+from dualuse.screening_memo import ScreeningMemo
 
 TEXTS = ["CNC lathe 16K20", "potato chips 150 g", "STM32F407VGT6 tray", "germanium lens 25 mm", "\u200b", "CNC lathe 16K20"]
 CODES = ["8458.11", None, "8542.31", None, None, "6109.10"]
@@ -30,17 +31,17 @@ def test_results_do_not_depend_on_what_the_memo_holds(small_model_dir) -> None:
     warm_engine.score(list(reversed(TEXTS)))  # fills the memo in another order, without codes
     _same(warm_engine.score(TEXTS, CODES), cold)
     tiny = Engine(default_taxonomy(), model)
-    tiny._memo = _ScreeningMemo(max_entries=2)  # turns over on almost every text
+    tiny._memo = ScreeningMemo(max_entries=2)  # turns over on almost every text
     _same(tiny.score(TEXTS, CODES), cold)
 
 
 def test_memo_is_bounded_and_keeps_recently_used_texts() -> None:
-    memo = _ScreeningMemo(max_entries=4)
+    memo = ScreeningMemo(max_entries=4)
     for i in range(100):
         memo.put(f"t{i}", (f"t{i}", None))
         assert len(memo._young) + len(memo._old) <= 4
     assert memo.get("t0") is None and memo.get("t99") == ("t99", None)
-    memo = _ScreeningMemo(max_entries=4)
+    memo = ScreeningMemo(max_entries=4)
     memo.put("a", ("a", None))
     memo.put("b", ("b", None))
     memo.put("c", ("c", None))  # a and b move to the old generation
@@ -51,7 +52,7 @@ def test_memo_is_bounded_and_keeps_recently_used_texts() -> None:
 
 
 def test_memo_skips_long_texts() -> None:
-    memo = _ScreeningMemo(max_entries=10, max_text_chars=5)
+    memo = ScreeningMemo(max_entries=10, max_text_chars=5)
     memo.put("short", ("short", None))
     memo.put("longer", ("longer", None))
     assert memo.get("short") == ("short", None) and memo.get("longer") is None
