@@ -308,7 +308,7 @@ class HSIndex:
         """
         state = self.load()._loaded
         assert state is not None
-        X = _strongest(sparse.csr_matrix(features, dtype=np.float32), query_terms)
+        X = _strongest(sparse.csr_matrix(features.tocsr(), dtype=np.float32), query_terms)
         n = X.shape[0]
         out: list[tuple[Suggestion, ...]] = [()] * n
         if n == 0 or len(state["codes"]) == 0:

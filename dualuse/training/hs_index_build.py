@@ -150,7 +150,7 @@ def build_index(
     line_parts = []
     for lo in range(0, len(lines), chunk):
         part = lines[lo : lo + chunk]
-        X = model.features([fold(text) for text, _, _ in part]).astype(np.float64)
+        X = model.features([fold(text) for text, _, _ in part]).tocsr().astype(np.float64)
         line_parts.append(_prune(X.tocsr(), MAX_LINE_TERMS).astype(np.float32))
         g = group[lo : lo + chunk]
         assign = sparse.csr_matrix((np.ones(len(g)), (g, np.arange(len(g)))), shape=(total.shape[0], len(g)))
