@@ -349,6 +349,33 @@ def test_item4_item6_sigint_and_sigterm_end_quietly_and_clean_up(tmp_path, sig, 
     assert _wait_for(lambda: not [w for w in workers if psutil.pid_exists(w) and psutil.Process(w).status() != "zombie"], 10)
 
 
+#: A command whose run receives the signal inside a ``__del__``, where Python drops exceptions
+#: ("Exception ignored in"), as it happens in logging's at-fork callback while the pool forks.
+SWALLOWED = (
+    "import os, signal, sys, time\n"
+    "from dualuse import cli\n"
+    "class Finalised:\n"
+    "    def __del__(self):\n"
+    "        os.kill(os.getpid(), getattr(signal, sys.argv[1]))\n"
+    "        for _ in range(100_000): pass  # the handler runs here and its exception is dropped\n"
+    "def command(args):\n"
+    "    Finalised()\n"
+    "    time.sleep(20)\n"
+    "    print('completed')\n"
+    "    return 0\n"
+    "cli._cmd_classify = command\n"
+    "sys.exit(cli.main(['classify', 'x']))\n"
+)
+
+
+@pytest.mark.parametrize(("sig", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_item6_a_signal_whose_exception_python_drops_still_ends_the_run(sig, code) -> None:
+    proc = subprocess.run([sys.executable, "-c", SWALLOWED, sig], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == code, proc.stderr
+    assert "completed" not in proc.stdout
+    assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_item6_workers_die_with_a_killed_parent_and_the_leftover_is_cleaned(tmp_path, engine) -> None:
     import psutil
 
