@@ -392,6 +392,35 @@ def test_item6_a_signal_whose_exception_python_drops_still_ends_the_run(sig, cod
     assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+class _HalfBuiltPool:
+    """A pool interrupted while it started: submit is where Ctrl-C lands, and shutdown then
+    fails as ProcessPoolExecutor's does when its manager thread never started."""
+
+    def __init__(self) -> None:
+        self._processes: dict = {}
+
+    def submit(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        raise RuntimeError("cannot join thread before it is started")
+
+
+def test_item6_an_interruption_while_the_pool_starts_keeps_its_exit_code(tmp_path, cli_engine, capsys, monkeypatch) -> None:
+    # seen under CPU load: SIGTERM during the first submit gave exit 5 ("internal error:
+    # RuntimeError") instead of 143, because the pool's failing shutdown replaced it
+    import dualuse.files.score as score_module
+
+    monkeypatch.setattr(score_module, "start_pool", lambda jobs, eng: _HalfBuiltPool())
+    src = tmp_path / "in.csv"
+    src.write_text("id,description\n1,CNC lathe\n")
+    out = tmp_path / "out.csv"
+    assert main(["score", str(src), "-o", str(out), "--text-column", "description", "--progress", "never", "--jobs", "2"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "RuntimeError" not in err
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
 def test_item6_workers_die_with_a_killed_parent_and_the_leftover_is_cleaned(tmp_path, engine) -> None:
     src = _big_csv(tmp_path / "big.csv")
     out = tmp_path / "out.csv"
