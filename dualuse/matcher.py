@@ -97,6 +97,10 @@ _INVERTED_TERMS = (
     re.compile(r"^\s*(?P<whole>(?P<head>[^\W\d][^,;:()\d]*?)\s*,\s*(?P<modifier>[^\W\d][^,;:()\d]*?))\s*$"),
     re.compile(r"^\s*(?P<whole>(?P<head>[^\W\d][^,;:()\d]*?)\s*\(\s*(?P<modifier>[^\W\d][^,;:()\d]*?)\s*\))\s*$"),
 )
+#: The longest text read in the inverted forms: two parts of at most three words each fit in
+#: far fewer characters, and a bound keeps the forms' backtracking constant (100,000 spaces
+#: between two letters took 37 s).
+_MAX_INVERTED_CHARS = 240
 # A *head* exclusion names an item that is `none` even when a family term describes it
 # ("telescope tripod", "lathe cutting tools", "CPU cooler"): in an English noun phrase the last
 # noun is the item and the words before it are modifiers; "X for Y" names X, made for Y.
@@ -549,6 +553,8 @@ class KeywordMatcher:
 
     def _match_one(self, norm: Normalized, original: str) -> MatchResult:
         result = self._match_reading(norm, original)
+        if len(norm.text) > _MAX_INVERTED_CHARS:  # not two short parts; and the forms' lazy parts
+            return result  # would cost time quadratic in a long run of spaces
         for form in _INVERTED_TERMS:
             inverted = form.match(norm.text)
             if inverted is not None:
