@@ -31,7 +31,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import DualuseError, ModelCompatibilityError, ModelIntegrityError, OptionError, TaxonomyError, WorkerError
@@ -501,6 +501,28 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated()
 
 
+def _resend_swallowed_signal(unraisable: Any) -> None:
+    """``sys.unraisablehook``: a signal's exception raised where Python drops exceptions is sent again.
+
+    A signal handler runs at the main thread's next bytecode, which may be inside code whose
+    exceptions Python only reports, "Exception ignored in ...": an at-fork callback (logging
+    has one, and SIGTERM while the worker pool forks lands there), a ``__del__`` or a weakref
+    callback. The run would then go on and write its output, with SIGTERM ignored from then
+    on. Instead the signal is sent again a moment later, from a thread, so that it is handled
+    in ordinary code; nothing is printed for it.
+    """
+    exc_type = unraisable.exc_type
+    if exc_type is not None and issubclass(exc_type, (_Terminated, KeyboardInterrupt)):
+        sig = signal.SIGTERM if issubclass(exc_type, _Terminated) else signal.SIGINT
+        if sig == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        timer = threading.Timer(0.05, os.kill, (os.getpid(), sig))
+        timer.daemon = True
+        timer.start()
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
     try:
@@ -533,6 +555,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
+    previous_hook = sys.unraisablehook
+    if in_main_thread:
+        sys.unraisablehook = _resend_swallowed_signal
     try:
         code = func(args)
         sys.stdout.flush()  # a closed pipe shows here, not as a message at interpreter exit
@@ -556,6 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = previous_hook
 
 
 if __name__ == "__main__":  # pragma: no cover

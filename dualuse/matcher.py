@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ._automaton import PREFIX_CHARS, SEPARATOR_MARK, Accept, KeyScanner, Trie, pattern_prefixes
+from ._linear_regex import MAX_PATTERN_WIDTH, compile_linear, to_re2
 from .categories import FAMILIES
 from .match_result import ExclusionHit, KeywordMatch, MatchResult
 from .normalize import Normalized, fold, normalize
@@ -100,6 +101,10 @@ _INVERTED_TERMS = (
     re.compile(r"^\s*(?P<whole>(?P<head>[^\W\d][^,;:()\d]*?)\s*,\s*(?P<modifier>[^\W\d][^,;:()\d]*?))\s*$"),
     re.compile(r"^\s*(?P<whole>(?P<head>[^\W\d][^,;:()\d]*?)\s*\(\s*(?P<modifier>[^\W\d][^,;:()\d]*?)\s*\))\s*$"),
 )
+#: The longest text read in the inverted forms: two parts of at most three words each fit in
+#: far fewer characters, and a bound keeps the forms' backtracking constant (100,000 spaces
+#: between two letters took 37 s).
+_MAX_INVERTED_CHARS = 240
 # A *head* exclusion names an item that is `none` even when a family term describes it
 # ("telescope tripod", "lathe cutting tools", "CPU cooler"): in an English noun phrase the last
 # noun is the item and the words before it are modifiers; "X for Y" names X, made for Y.
@@ -116,7 +121,8 @@ _COMPLEMENT = re.compile(
     r"\s+(?:for(?:\s+use\s+with)?|to\s+fit|fits|fitting|suitable\s+for|compatible\s+with|для|für)\s+([^,;:()\[\]|]*)",
     re.IGNORECASE,
 )
-_TOKEN_TAIL = r"[a-z0-9\-/#+]*"
+# what a pattern match extends over after the pattern (the rest of a part number)
+_TOKEN_TAIL = re.compile(r"[a-z0-9\-/#+]*", re.IGNORECASE)
 _SEPARATOR_RUN = re.compile(r"[\s\-_/.]+")
 _SEPARATOR_CHARS = frozenset(" \t\n\r\f\v-_/.")
 # token starts whose patterns a matcher remembers (one small entry each; texts repeat them)
@@ -231,12 +237,13 @@ class _PatternRule:
     them. ``prefixes`` holds the starts it can match (see :func:`dualuse._automaton.pattern_prefixes`).
     """
 
-    __slots__ = ("body", "family", "first", "pattern_id", "prefixes", "subcategory", "weight")
+    __slots__ = ("body", "family", "first", "pattern_id", "prefixes", "regex", "subcategory", "weight")
+    # ``regex`` is the pattern as written (Python syntax); ``body`` the same in RE2 syntax, its
+    # groups non-capturing so only the matcher's named groups capture (:mod:`dualuse._linear_regex`)
 
     def __init__(self, pattern_id: str, subcategory: str, family: str, weight: float, regex: str) -> None:
         self.pattern_id, self.subcategory, self.family, self.weight = pattern_id, subcategory, family, weight
-        # author groups become non-capturing so only the matcher's named groups capture
-        self.body = re.sub(r"(?<!\\)\((?!\?)", "(?:", regex)
+        self.regex, self.body = regex, to_re2(regex)
         self.first: set[str] | None = None
         self.prefixes: frozenset[str] | None = None
         try:
@@ -460,8 +467,8 @@ class KeywordMatcher:
                 self._pattern_by_prefix.setdefault(prefix, []).append(i)
         # filled as texts come: the alternation to try where a token starts with these
         # characters (None: no pattern can start so), and the alternation of each set of rules
-        self._pattern_by_start: dict[str, re.Pattern[str] | None] = {}
-        self._alternations: dict[tuple[int, ...], re.Pattern[str]] = {}
+        self._pattern_by_start: dict[str, Any] = {}  # RE2 alternations (untyped) or None
+        self._alternations: dict[tuple[int, ...], Any] = {}
         self._pattern_start: re.Pattern[str] | None = None
         if self._pattern_wildcard:
             self._pattern_start = re.compile(r"(?<![a-z0-9])(?=.)", re.DOTALL)
@@ -522,7 +529,7 @@ class KeywordMatcher:
             self._lat_keys[key] = None
         return key
 
-    def _patterns_at(self, start: str) -> re.Pattern[str] | None:
+    def _patterns_at(self, start: str) -> Any:
         """The alternation of the patterns that can match at a token starting with ``start``
         (None: none can), remembered for ASCII starts."""
         members = self._pattern_by_first.get(start[0], self._pattern_wildcard)
@@ -537,7 +544,7 @@ class KeywordMatcher:
         rx = self._alternations.get(members) if members else None
         if members and rx is None:
             groups = "|".join(f"(?P<p{i}>{self._pattern_rules[i].body})" for i in members)
-            rx = self._alternations[members] = re.compile(f"(?:{groups}){_TOKEN_TAIL}", re.IGNORECASE)
+            rx = self._alternations[members] = compile_linear(f"(?i)(?:{groups})")
         if start.isascii() and len(self._pattern_by_start) < _MAX_REMEMBERED_STARTS:
             self._pattern_by_start[start] = rx
         return rx
@@ -589,6 +596,8 @@ class KeywordMatcher:
 
     def _match_one(self, norm: Normalized, original: str) -> MatchResult:
         result = self._match_reading(norm, original)
+        if len(norm.text) > _MAX_INVERTED_CHARS:  # not two short parts; and the forms' lazy parts
+            return result  # would cost time quadratic in a long run of spaces
         for form in _INVERTED_TERMS:
             inverted = form.match(norm.text)
             if inverted is not None:
@@ -695,6 +704,8 @@ class KeywordMatcher:
         if self._pattern_start is not None:
             overlap_excl = [(s, e) for (x, s, e) in exclusions if x.scope != "text"]
             by_start = self._pattern_by_start
+            # Python's $ matches before a final newline too; RE2's only at the end
+            subject = folded[:-1] if folded.endswith("\n") else folded
             resume = 0
             for start_match in self._pattern_start.finditer(folded):
                 i = start_match.start()
@@ -705,16 +716,24 @@ class KeywordMatcher:
                     rx = by_start[head]  # the common case, without a call
                 except KeyError:
                     rx = self._patterns_at(head)
-                m = rx.match(folded, i) if rx is not None else None
+                if rx is None:
+                    continue
+                # A pattern matches at most MAX_PATTERN_WIDTH characters, so the engine is given
+                # that much text (and one character either side, for \b and $): each attempt then
+                # costs the same however long the text is, and a text costs linear time.
+                lo = i - 1 if i else 0
+                m = rx.match(subject[lo : i + MAX_PATTERN_WIDTH + 1], i - lo)
                 if m is None:
                     continue
-                resume = m.end()
-                s_f, e_f = m.span()
+                body_end = lo + m.end()
+                tail = _TOKEN_TAIL.match(folded, body_end)  # always matches, maybe empty
+                s_f, e_f = i, tail.end() if tail else body_end
+                resume = e_f
                 if any(s < e_f and s_f < e for s, e in overlap_excl):
                     continue
                 # the named group wrapping the matched pattern closes after any group inside
                 # it, so it is m.lastgroup (no groupdict over 165 groups per match)
-                rule = self._pattern_rules[int(m.lastgroup[1:])]  # type: ignore[index]
+                rule = self._pattern_rules[int(m.lastgroup[1:])]
                 start, end = norm.span(s_f, e_f)
                 matches.append(
                     KeywordMatch(

@@ -295,12 +295,17 @@ def load_taxonomy(path: str | Path | None = None, *, extend_default: bool = Fals
             problem = str(exc).removeprefix(f"{p}: ")
             raise TaxonomyError(f"{where}: cannot read taxonomy file: {problem}") from None
     try:
-        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+        # "utf-8-sig": a byte-order mark, as Windows editors write one, is read and dropped
+        raw = tomllib.loads(raw_bytes.decode("utf-8-sig"))
+        data = _validate(raw, where, packaged=path is None)
     except UnicodeDecodeError as exc:
         raise TaxonomyError(f"{where}: taxonomy file is not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise TaxonomyError(f"{where}: not valid TOML: {exc}") from None
-    data = _validate(raw, where, packaged=path is None)
+    except RecursionError:  # arrays or inline tables nested thousands deep: the parser recurses
+        raise TaxonomyError(
+            f"{where}: not a taxonomy: arrays or tables nested too deeply (a taxonomy nests at most a few levels)"
+        ) from None
     extension = extend_default and path is not None
     taxonomy = Taxonomy(data, source=where, sha256=_content_hash(data), extension=extension, packaged=path is None)
     if extension:

@@ -7,13 +7,12 @@ brand registry); :mod:`dualuse.taxonomy` loads files against it.
 
 from __future__ import annotations
 
-import re
-import warnings
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ._linear_regex import MAX_PATTERN_WIDTH, validate_pattern
 from .categories import Family
 
 __all__ = [
@@ -30,6 +29,7 @@ __all__ = [
     "check_pattern_is_safe",
     "MAX_TERM_CHARS",
     "MAX_PATTERN_CHARS",
+    "MAX_PATTERN_WIDTH",
 ]
 
 Language = Literal["en", "ru", "zh", "de", "fr", "es", "it", "tr", "ja", "ko", "other"]
@@ -231,96 +231,16 @@ PACKAGED_CONTEXT = "packaged"
 
 
 def check_pattern_is_safe(regex: str) -> None:
-    """Refuse patterns that could backtrack catastrophically or that do more than match.
+    """Refuse a pattern that could make matching slower than linear, or that does more than match.
 
-    Allowed: literals, character classes, groups, alternation, bounded or simple repeats,
-    optional parts (``(a|b)?``, ``(x\\d+)?``), inline flags. Refused: a repeat or an alternation inside a repeat (``(a+)+``,
-    ``(a|aa)+``), more than one repeat of more than 20 (``\\w+\\w+x`` is cubic),
-    back-references, look-arounds, conditionals, anything ``re`` warns about, a pattern that
-    matches the empty string, and one whose optional and variable-length parts offer more than
-    :data:`MAX_PATTERN_WAYS` ways to match (``a?`` twenty-eight times, ``\\w{0,20}`` eight times).
+    Patterns are matched by a linear-time engine (RE2, see :mod:`dualuse._linear_regex`), so
+    no pattern can backtrack. Refused: constructs that engine has no linear-time form for
+    (back-references, look-arounds, conditionals, atomic groups, possessive repeats), unbounded
+    repeats (``+``, ``*``, ``{n,}``: write ``{1,20}``), a pattern that can match more than
+    :data:`MAX_PATTERN_WIDTH` characters or the empty string (``z?`` would flag every text),
+    more than 10 groups, and anything ``re`` warns about.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # e.g. FutureWarning "possible nested set"
-            compiled = re.compile(regex)
-    except (re.error, Warning) as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from None
-    if compiled.groups > 10:
-        raise ValueError("too many groups (at most 10)")
-    try:  # the parser is private API; its name changed in 3.11
-        from re import _parser as sre_parse  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = sre_parse.parse(regex)
-    long_repeats = [0]
-    _walk_regex(parsed, sre_parse, inside_repeat=False, long_repeats=long_repeats)
-    if compiled.match("") is not None:
-        raise ValueError("matches the empty string, so it would flag every text")
-    ways = _ways_to_match(parsed, sre_parse)
-    if ways > MAX_PATTERN_WAYS:
-        raise ValueError(
-            f"too many ways to match one text ({ways:,}, at most {MAX_PATTERN_WAYS:,}): optional and "
-            "variable-length parts multiply the work of every failed attempt"
-        )
-
-
-#: Bound on the product of the choices a pattern's variable-length parts offer (an unbounded
-#: repeat counts as 21). The default taxonomy's largest is 512; sequences of optional parts
-#: (``a?a?...``) or of ranged repeats (``\w{0,20}\w{0,20}...``) grow this exponentially, and with
-#: it the backtracking on a text that almost matches.
-MAX_PATTERN_WAYS = 4096
-
-
-def _ways_to_match(items, sre_parse) -> int:
-    """An upper bound on how many ways the pattern's repeats can divide one text among them."""
-    ways = 1
-    for op, arg in items:
-        name = str(op)
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            lo, hi, sub = arg
-            top = 21 if hi is sre_parse.MAXREPEAT else min(hi, 21)
-            if top != lo:
-                ways *= top - lo + 1
-            ways *= _ways_to_match(sub, sre_parse)
-        elif name == "SUBPATTERN":
-            ways *= _ways_to_match(arg[-1], sre_parse)
-        elif name == "BRANCH":
-            ways *= max(_ways_to_match(branch, sre_parse) for branch in arg[1])
-    return ways
-
-
-def _walk_regex(items, sre_parse, *, inside_repeat: bool, long_repeats: list[int]) -> None:
-    names = sre_parse
-    for op, arg in items:
-        name = str(op)
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            lo, hi, sub = arg
-            if inside_repeat:  # anything repeated inside a repeat, even an optional part
-                raise ValueError("nested repeats (a repeat inside a repeat) can backtrack catastrophically")
-            if hi is names.MAXREPEAT and lo > 20:
-                raise ValueError("unbounded repeat with a large minimum")
-            if hi is names.MAXREPEAT or hi > 20:
-                long_repeats[0] += 1
-                if long_repeats[0] > 1:
-                    raise ValueError("more than one long repeat (e.g. \\w+\\w+) can backtrack polynomially")
-            # inside an optional part (max 1, tried at most twice) repeats and alternations are fine
-            _walk_regex(sub, sre_parse, inside_repeat=hi != 1, long_repeats=long_repeats)
-        elif name == "SUBPATTERN":
-            _walk_regex(arg[-1], sre_parse, inside_repeat=inside_repeat, long_repeats=long_repeats)
-        elif name == "BRANCH":
-            if inside_repeat:
-                raise ValueError("an alternation inside a repeat ((a|aa)+) can backtrack exponentially")
-            for branch in arg[1]:
-                _walk_regex(branch, sre_parse, inside_repeat=inside_repeat, long_repeats=long_repeats)
-        elif name in ("GROUPREF", "GROUPREF_EXISTS", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP"):
-            raise ValueError(f"{name.lower()} is not allowed in taxonomy patterns")
-        elif name in ("LITERAL", "NOT_LITERAL", "IN", "ANY", "AT", "RANGE", "CATEGORY", "NEGATE"):
-            continue
-        else:  # anything new or unusual is refused rather than trusted
-            raise ValueError(f"regex construct {name} is not allowed in taxonomy patterns")
+    validate_pattern(regex)
 
 
 # --------------------------------------------------------------------------- loading

@@ -5,7 +5,8 @@ status, category, the matches expected or their absence), and carries its own
 ``@pytest.mark.timeout`` well above its normal run time, so a call that backtracks
 catastrophically fails that test instead of hanging the suite. Artefact tests complement tests/test_persistence.py
 (changed byte, truncation, forged manifest, versions, os.system pickle) and
-tests/test_taxonomy.py (broken files, size limit, nested repeats).
+tests/test_taxonomy.py (broken files, size limit, unbounded repeats); tests/test_linear_regex.py
+(the linear-time pattern engine).
 """
 
 from __future__ import annotations
@@ -178,7 +179,6 @@ def test_backtracking_bait_through_the_trained_engine(small_engine, name) -> Non
     [
         pytest.param("(a+)+b", id="nested-plus"),
         pytest.param("(?:a*)*b", id="nested-star-non-capturing"),
-        pytest.param("(a{1,10}){1,10}", id="nested-bounded"),
         pytest.param("((ab)*c)+", id="nested-deep"),
         pytest.param("(x|(a+))+", id="nested-in-branch"),
         pytest.param("(?P<n>a)(?P=n)", id="named-backreference"),
@@ -230,6 +230,57 @@ def test_unsafe_pattern_in_a_file_names_file_entry_and_problem(tmp_path, regex) 
 
 
 # ---------------------------------------------------------------------------- taxonomy files
+
+
+_MINIMAL_TAXONOMY = (
+    'schema_version = 1\nname = "x"\nversion = "1.0.0"\n[[subcategory]]\nid = "a.one"\nfamily = "optics"\n'
+    'label = "x"\nterms.en = ["lens"]\n'
+)
+
+
+def test_item17_a_taxonomy_file_with_a_utf8_bom_loads_as_without(tmp_path) -> None:
+    plain, bom = tmp_path / "plain.toml", tmp_path / "bom.toml"
+    plain.write_bytes(_MINIMAL_TAXONOMY.encode("utf-8"))
+    bom.write_bytes(b"\xef\xbb\xbf" + _MINIMAL_TAXONOMY.encode("utf-8"))  # as Windows Notepad saves it
+    with_bom = load_taxonomy(bom)
+    assert with_bom.sha256 == load_taxonomy(plain).sha256
+    assert [m.term for m in KeywordMatcher(with_bom).match("zoom lens").matches] == ["lens"]
+    # a mark in the middle of the file is still a TOML error, not silently dropped
+    bom.write_bytes(_MINIMAL_TAXONOMY.encode("utf-8").replace(b"[[subcategory]]", b"\xef\xbb\xbf[[subcategory]]"))
+    with pytest.raises(TaxonomyError, match="not valid TOML"):
+        load_taxonomy(bom)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("[" * 100_000 + "]" * 100_000, id="arrays"),
+        pytest.param("{ a = " * 5_000 + "1" + " }" * 5_000, id="inline-tables"),
+        pytest.param("[{ a = " * 3_000 + "1" + " }]" * 3_000, id="mixed"),
+    ],
+)
+def test_item17_deep_nesting_in_a_taxonomy_is_a_taxonomy_error(tmp_path, value) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text(_MINIMAL_TAXONOMY.replace('terms.en = ["lens"]', f"terms.en = {value}"), encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=r"deep\.toml: not a taxonomy: arrays or tables nested too deeply"):
+        load_taxonomy(path)
+
+
+def test_item17_deep_nesting_in_a_taxonomy_exits_3_without_a_traceback(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "[" * 200_000 + "]" * 200_000 + "\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "dualuse", "classify", "CNC lathe", "--taxonomy", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 3
+    assert "nested too deeply" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_taxonomy_is_data_python_code_is_not_run(tmp_path) -> None:

@@ -36,7 +36,7 @@ def test_hash_is_stable_and_content_sensitive(tmp_path) -> None:
             r"broken_bad_family\.toml.*\[\[subcategory\]\] #1 \(id 'lasers\.x'\) field family",
             id="bad-family",
         ),
-        pytest.param("broken_nested_repeat.toml", r"id 'ics\.evil'.*nested repeats", id="catastrophic-pattern"),
+        pytest.param("broken_nested_repeat.toml", r"id 'ics\.evil'.*unbounded repeat", id="catastrophic-pattern"),
         pytest.param(
             "broken_conflict.toml",
             r"subcategory 'b\.two': term 'Scope' conflicts with .*'a\.one' of family 'optics'",
@@ -142,8 +142,7 @@ def test_an_extension_may_spare_a_subcategory_of_the_default() -> None:
     ("regex", "message"),
     [
         pytest.param("z?", "empty string", id="matches-nothing"),
-        pytest.param("a?" * 28 + "a" * 28, "too many ways", id="optional-chain"),
-        pytest.param(r"\w{0,20}" * 8 + "!", "too many ways", id="ranged-repeat-chain"),
+        pytest.param(r"\w{0,20}" * 8 + "!", "can match up to 161 characters", id="ranged-repeat-chain"),
     ],
 )
 def test_patterns_that_flag_everything_or_backtrack_exponentially_are_refused(regex, message) -> None:
@@ -151,13 +150,3 @@ def test_patterns_that_flag_everything_or_backtrack_exponentially_are_refused(re
 
     with pytest.raises(ValueError, match=message):
         check_pattern_is_safe(regex)
-
-
-def test_every_default_pattern_is_within_the_matching_budget() -> None:
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
-
-    from dualuse.taxonomy import default_taxonomy
-    from dualuse.taxonomy_schema import MAX_PATTERN_WAYS, _ways_to_match
-
-    ways = [_ways_to_match(sre_parse.parse(p.regex), sre_parse) for s in default_taxonomy().subcategories for p in s.patterns]
-    assert ways and max(ways) <= MAX_PATTERN_WAYS

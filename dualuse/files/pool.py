@@ -129,4 +129,12 @@ def stop_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
                 proc.kill()
             except (OSError, ValueError, AttributeError):  # already gone
                 pass
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        except Exception:  # the failure being handled matters, not this one
+            # A signal can interrupt the pool half-built (SIGTERM while its manager thread
+            # starts: "cannot join thread before it is started"). Its workers are killed
+            # above; an error here must not replace the interruption being handled.
+            pass
+        return
     pool.shutdown(wait=True, cancel_futures=True)

@@ -267,8 +267,8 @@ def score_file(
         return summary
     except BaseException:
         if pool is not None:  # interrupted or failed: do not wait for the workers' chunks
-            stop_pool(pool, kill=True)
-            pool = None
+            stopping, pool = pool, None
+            stop_pool(stopping, kill=True)
         if writer is not None:
             writer.abort()
         raise
