@@ -366,7 +366,7 @@ class Scorer:
 
             import dualuse
             from dualuse.engine import Engine
-            from dualuse.persistence import packaged_model_dir, read_manifest
+            from dualuse.persistence import packaged_model_dir
             from dualuse.taxonomy import default_taxonomy
 
             tax_file = Path(str(resources.files("dualuse").joinpath("data/taxonomy.toml")))
@@ -383,14 +383,19 @@ class Scorer:
                 else:
                     self.engine = dualuse.default_engine()
                     self.facts["model_dir"] = "embedded (dualuse/data/model)"
-                man = read_manifest(model_dir)
-                self.facts["model_id"] = man.model_id
-                self.facts["model_sha256"] = man.model_sha256
-                key = next((k for k in ("train_seconds", "fit_seconds") if k in man.metrics), None)
-                self.facts["fit_s_from_manifest"] = man.metrics.get(key) if key else None
+                fitted = self.engine.model
+                man = getattr(fitted, "manifest", {}) or {}
+                metrics = man.get("metrics", {})
+                self.facts["model_id"] = fitted.model_id
+                self.facts["model_sha256"] = fitted.sha256
+                key = next((k for k in ("train_seconds", "fit_seconds") if k in metrics), None)
+                self.facts["fit_s_from_manifest"] = metrics.get(key) if key else None
                 self.facts["fit_s_manifest_key"] = key
-                self.facts["train_rows"] = man.training.get("rows")
-                self.size_paths = [model_dir / "model.pkl", model_dir / "manifest.json", tax_file]
+                self.facts["train_rows"] = man.get("training", {}).get("rows")
+                self.size_paths = [model_dir / f for f in ("arrays.npz", "model.json", "manifest.json")] + [tax_file]
+                hs_index = getattr(self.engine, "hs_index", None)
+                if hs_index is not None:  # the suggestions index is loaded too
+                    self.size_paths += sorted(Path(hs_index.directory).iterdir())
             self.facts["provenance"] = self.engine.provenance()
             self._dualuse = dualuse
         elif name == "tfidf_lr":
@@ -891,7 +896,7 @@ def render_markdown(rep: dict) -> str:
         "throughput batch). Training runs in a separate process; its peak is in results.json (`train.vm_hwm_mib`)."
     )
     L.append(
-        "- **Size**: bytes on disk the contender loads (dualuse: model.pkl + manifest.json + taxonomy.toml; TF-IDF: the "
+        "- **Size**: bytes on disk the contender loads (dualuse: arrays.npz + model.json + manifest.json + taxonomy.toml + the HS-6 index; TF-IDF: the "
         "joblib pickle; MiniLM: the model directory + the LogReg pickle). **Load**: time to a ready predictor in a fresh "
         "process after numpy/pandas/scikit-learn/dualuse are imported (MiniLM: includes importing torch / sentence-transformers)."
     )
