@@ -59,13 +59,13 @@ class NearestLineBaseline:
     def __init__(self, model: FittedModel, lines: Sequence[tuple[str, str, str]], chunk: int = 4096) -> None:
         self.model = model
         self.codes = [hs6 for _, hs6, _ in lines]
-        parts = [model.features([fold(t) for t, _, _ in lines[i : i + chunk]]) for i in range(0, len(lines), chunk)]
+        parts = [model.features([fold(t) for t, _, _ in lines[i : i + chunk]]).tocsr() for i in range(0, len(lines), chunk)]
         # features x lines: a query's nonzero features pick rows of it
         self.matrix_t = sparse.vstack(parts).T.tocsr().astype(np.float32)
 
     def suggest(self, texts: Sequence[str], k: int = 3, block: int = 256) -> list[list[str]]:
         """The codes of the nearest lines of each text, distinct, best first (at most ``k``)."""
-        X = self.model.features([fold(t) for t in texts]).astype(np.float32)
+        X = self.model.features([fold(t) for t in texts]).tocsr().astype(np.float32)
         out: list[list[str]] = []
         for lo in range(0, X.shape[0], block):
             sims = (X[lo : lo + block] @ self.matrix_t).tocsr()
