@@ -57,7 +57,7 @@ from scipy import sparse
 from .categories import CATEGORY_INDEX
 from .errors import ModelCompatibilityError, ModelIntegrityError
 from .hs import HS_NATIONAL_LINE_RULES, chpl_tier, hs_family
-from .untrusted import read_regular_file, strict_json
+from .untrusted import read_listed_files, read_regular_file, strict_json
 
 __all__ = [
     "FORMAT_VERSION",
@@ -125,19 +125,11 @@ def _read_verified(directory: Path) -> tuple[dict[str, Any], dict[str, bytes], s
     extra = sorted(set(os.listdir(directory)) - {*DATA_FILES, MANIFEST_FILE})
     if extra:
         raise ModelIntegrityError(f"{directory}: unexpected files {extra[:5]} beside the index; refused")
-    contents: dict[str, bytes] = {}
     for name in DATA_FILES:
         entry = files[name]
         if not isinstance(entry, dict) or not isinstance(entry.get("size"), int) or not isinstance(entry.get("sha256"), str):
             raise ModelIntegrityError(f"{manifest_path}: files.{name}: expected size (int) and sha256 (str)")
-        path = directory / name
-        data = read_regular_file(path, min(entry["size"], SIZE_LIMITS[name]))
-        if len(data) != entry["size"]:
-            raise ModelIntegrityError(f"{path}: {len(data)} bytes, the manifest says {entry['size']}; refused")
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != entry["sha256"]:
-            raise ModelIntegrityError(f"{path}: sha256 {digest} does not match the manifest's {entry['sha256']}; refused")
-        contents[name] = data
+    contents = read_listed_files(directory, DATA_FILES, files, SIZE_LIMITS)
     return manifest, contents, hashlib.sha256(manifest_bytes).hexdigest()
 
 

@@ -59,7 +59,7 @@ from .errors import ModelIntegrityError
 from .fusion import FusionConfig, check_fusion, fusion_json
 from .linear_model import MAX_FEATURES, MAX_NGRAM, WORD_TOKEN_PATTERN, LinearTextModel
 from .model import FittedModel
-from .untrusted import read_regular_file, strict_json
+from .untrusted import read_listed_files, read_regular_file, strict_json
 from .vocabulary import Vocabulary
 
 __all__ = [
@@ -310,17 +310,7 @@ def load_model(directory: str | Path, *, expected_sha256: str | None = None) -> 
     extra = sorted(set(entries) - set(DATA_FILES) - {MANIFEST_FILE})
     if extra:
         raise ModelIntegrityError(f"{directory}: unexpected files {extra[:5]} beside the model; refused")
-    contents: dict[str, bytes] = {}
-    for name in DATA_FILES:
-        entry = manifest["files"][name]
-        path = directory / name
-        data = read_regular_file(path, entry["size"])  # larger than the manifest says: refused unread
-        if len(data) != entry["size"]:
-            raise ModelIntegrityError(f"{path}: {len(data)} bytes, the manifest says {entry['size']}; refused")
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != entry["sha256"]:
-            raise ModelIntegrityError(f"{path}: sha256 {digest} does not match the manifest's {entry['sha256']}; refused")
-        contents[name] = data
+    contents = read_listed_files(directory, DATA_FILES, manifest["files"], SIZE_LIMITS)
     spec = _check_model_json(strict_json(contents[MODEL_FILE], str(directory / MODEL_FILE)), str(directory / MODEL_FILE))
     where = str(directory / ARRAYS_FILE)
     arrays = _read_arrays(contents[ARRAYS_FILE], spec, where)

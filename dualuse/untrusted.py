@@ -8,15 +8,17 @@ anything is parsed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import ModelIntegrityError
 
-__all__ = ["read_regular_file", "strict_json", "file_kind"]
+__all__ = ["read_regular_file", "read_listed_files", "strict_json", "file_kind"]
 
 
 def strict_json(data: bytes, where: str, error: type[Exception] = ModelIntegrityError) -> Any:
@@ -87,3 +89,26 @@ def file_kind(mode: int) -> str:
         if test(mode):
             return name
     return "not a plain file"
+
+
+def read_listed_files(
+    directory: Path, names: Iterable[str], listed: Mapping[str, Any], size_limits: Mapping[str, int]
+) -> dict[str, bytes]:
+    """The bytes of each file ``names`` of ``directory``, each checked against the size and
+    sha256 its manifest entry (``listed[name]``) gives before anything parses it.
+
+    A file is read with a bound of the smaller of the listed size and its limit, so a file
+    larger than the manifest says is refused unread. Raises :class:`ModelIntegrityError`.
+    """
+    contents: dict[str, bytes] = {}
+    for name in names:
+        entry = listed[name]
+        path = directory / name
+        data = read_regular_file(path, min(entry["size"], size_limits[name]))
+        if len(data) != entry["size"]:
+            raise ModelIntegrityError(f"{path}: {len(data)} bytes, the manifest says {entry['size']}; refused")
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != entry["sha256"]:
+            raise ModelIntegrityError(f"{path}: sha256 {digest} does not match the manifest's {entry['sha256']}; refused")
+        contents[name] = data
+    return contents
